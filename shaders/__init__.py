@@ -1,0 +1,1 @@
+"""GLSL shaders loaded at run time by core.render (package data)."""

@@ -1,0 +1,260 @@
+"""The project: audio, instruction segments, face tracks and settings, saved as one `.avtp` file.
+
+An `.avtp` file is a zip archive a user can copy or mail:
+    project.json          format name, version, settings, segments, track and audio metadata
+    audio/<file name>     the original audio file, byte for byte
+    tracks/<name>.npy     one FaceTrack each (frames x 55 float32)
+Saving is atomic (temporary file, then rename). Loading checks everything and raises
+ProjectError naming the problem: not a zip, truncated, foreign, newer version, bad field.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.arkit import BLENDSHAPES, NUM_CHANNELS
+from core.audio import Audio, AudioError, decode_audio
+from core.fileio import atomic_write
+from core.track import DEFAULT_FPS, FaceTrack
+
+FORMAT_NAME = "avi-talking-studio-project"
+FORMAT_VERSION = 1
+SUFFIX = ".avtp"
+
+# The eight emotions of the MEAD corpus, which AVI-Talking's instructions use.
+EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted", "contempt")
+
+# The name of the track the studio plays and exports.
+MAIN_TRACK = "performance"
+
+
+class ProjectError(ValueError):
+    """A project file could not be read; the message names the file and the problem."""
+
+
+@dataclass
+class Instruction:
+    text: str
+    emotion: str = "neutral"
+    intensity: float = 0.5          # 0 (barely) .. 1 (extremely)
+    writer: str = "user"            # who wrote it: "user", a language model's name, "rules"
+
+    def __post_init__(self) -> None:
+        if self.emotion not in EMOTIONS:
+            raise ValueError(f"unknown emotion {self.emotion!r}; expected one of {', '.join(EMOTIONS)}")
+        if not 0.0 <= self.intensity <= 1.0:
+            raise ValueError(f"intensity must be within 0..1, got {self.intensity}")
+
+
+@dataclass
+class Segment:
+    start: float                    # seconds, inclusive
+    end: float                      # seconds, exclusive
+    instruction: Instruction
+    seed: int = 0
+    evidence: dict[str, Any] = field(default_factory=dict)   # what the listener found (JSON-able)
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.start) and np.isfinite(self.end) and 0 <= self.start < self.end):
+            raise ValueError(f"a segment needs 0 <= start < end, got [{self.start}, {self.end})")
+
+
+@dataclass
+class Settings:
+    fps: float = DEFAULT_FPS
+    sampling_steps: int = 8
+    guidance: float = 2.0
+    extra: dict[str, Any] = field(default_factory=dict)      # settings of later stages, kept as-is
+
+
+@dataclass
+class Project:
+    audio: Audio | None = None
+    segments: list[Segment] = field(default_factory=list)
+    tracks: dict[str, FaceTrack] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def main_track(self) -> FaceTrack | None:
+        return self.tracks.get(MAIN_TRACK)
+
+    def summary(self) -> dict[str, Any]:
+        """The project as plain JSON-able data (for `avitalk info --json`)."""
+        out: dict[str, Any] = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+        if self.audio is not None:
+            a = self.audio
+            out["audio"] = {"name": a.name, "sample_rate": a.sample_rate, "channels": a.channels,
+                            "duration": round(a.duration, 6)}
+        else:
+            out["audio"] = None
+        out["segments"] = [_segment_json(s) for s in self.segments]
+        out["tracks"] = {}
+        for name, t in self.tracks.items():
+            w = t.weights
+            active = [n for n, v in zip(BLENDSHAPES, w.max(axis=0) if t.frames else []) if v > 0.05]
+            out["tracks"][name] = {
+                "fps": t.fps, "frames": t.frames, "duration": round(t.duration, 6),
+                "active_blendshapes": active,
+                "head_range_deg": [round(float(np.degrees(np.ptp(t.head[:, i]))), 3) if t.frames else 0.0
+                                   for i in range(3)],
+            }
+        out["settings"] = asdict(self.settings)
+        return out
+
+
+def _segment_json(s: Segment) -> dict[str, Any]:
+    return {"start": s.start, "end": s.end, "seed": s.seed, "instruction": asdict(s.instruction),
+            "evidence": s.evidence}
+
+
+# --- saving -------------------------------------------------------------------------------
+
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write the project atomically: an existing file is replaced only by a complete one."""
+    doc: dict[str, Any] = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "settings": asdict(project.settings),
+        "segments": [_segment_json(s) for s in project.segments],
+        "tracks": {},
+        "audio": None,
+    }
+    members: list[tuple[str, bytes]] = []
+    if project.audio is not None:
+        a = project.audio
+        member = f"audio/{_safe_name(a.name or 'audio.wav')}"
+        doc["audio"] = {"name": a.name, "member": member, "sample_rate": a.sample_rate,
+                        "channels": a.channels, "frames": a.frames}
+        data = a.data or _encode_wav(a)
+        members.append((member, data))
+    for i, (name, track) in enumerate(project.tracks.items()):
+        member = f"tracks/{i:03d}.npy"
+        doc["tracks"][name] = {"member": member, "fps": track.fps, "frames": track.frames}
+        buf = io.BytesIO()
+        np.save(buf, track.data, allow_pickle=False)
+        members.append((member, buf.getvalue()))
+    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+    with atomic_write(path) as f, zipfile.ZipFile(f, "w") as z:
+        z.writestr("project.json", text, compress_type=zipfile.ZIP_DEFLATED)
+        for member, data in members:
+            # Audio is stored as it came (usually already compressed); tracks deflate well.
+            method = zipfile.ZIP_STORED if member.startswith("audio/") else zipfile.ZIP_DEFLATED
+            z.writestr(member, data, compress_type=method)
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name) or "audio"
+
+
+def _encode_wav(audio: Audio) -> bytes:
+    import soundfile as sf
+    buf = io.BytesIO()
+    sf.write(buf, audio.samples, audio.sample_rate, format="WAV", subtype="FLOAT")
+    return buf.getvalue()
+
+
+# --- loading ------------------------------------------------------------------------------
+
+def load_project(path: str | os.PathLike) -> Project:
+    p = Path(path)
+    if not p.exists():
+        raise ProjectError(f"{p}: no such file")
+    if not zipfile.is_zipfile(p):
+        raise ProjectError(f"{p}: not an AVI-Talking project (not a zip archive; the file may be truncated)")
+    try:
+        with zipfile.ZipFile(p) as z:
+            return _read(z, p)
+    except ProjectError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise ProjectError(f"{p}: the archive is damaged or truncated ({exc})") from exc
+
+
+def _read(z: zipfile.ZipFile, p: Path) -> Project:
+    def blob(member: str) -> bytes:
+        try:
+            return z.read(member)
+        except KeyError:
+            raise ProjectError(f"{p}: {member} is missing from the archive") from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:  # CRC or truncated member
+            raise ProjectError(f"{p}: {member} is damaged ({exc})") from exc
+
+    try:
+        doc = json.loads(blob("project.json").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProjectError(f"{p}: project.json is not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise ProjectError(f"{p}: not an AVI-Talking project (format is {doc.get('format') if isinstance(doc, dict) else None!r})")
+    version = doc.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise ProjectError(f"{p}: bad format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ProjectError(
+            f"{p}: made by a newer AVI-Talking Studio (project format {version}); this version reads "
+            f"format {FORMAT_VERSION} and older. Update the program to open it."
+        )
+    try:
+        settings = _dataclass_from(Settings, doc.get("settings", {}), "settings")
+        segments = [_segment_from(s, i) for i, s in enumerate(_require(doc, "segments", list))]
+        tracks = {}
+        for name, meta in _require(doc, "tracks", dict).items():
+            data = _load_npy(blob(_require(meta, "member", str)), f"track {name!r}")
+            tracks[name] = FaceTrack(float(_require(meta, "fps", (int, float))), data)
+        audio = None
+        if doc.get("audio") is not None:
+            meta = _require(doc, "audio", dict)
+            audio = decode_audio(blob(_require(meta, "member", str)), _require(meta, "name", str))
+    except AudioError as exc:
+        raise ProjectError(f"{p}: the embedded audio is unusable: {exc}") from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ProjectError(f"{p}: {exc}") from exc
+    return Project(audio=audio, segments=segments, tracks=tracks, settings=settings)
+
+
+def _require(doc: Any, key: str, kind: type | tuple) -> Any:
+    if not isinstance(doc, dict) or key not in doc:
+        raise ValueError(f"field {key!r} is missing")
+    value = doc[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ValueError(f"field {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _dataclass_from(cls: type, data: Any, what: str) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} must be an object")
+    known = {f.name for f in fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"{what} has unknown fields {sorted(unknown)}")
+    return cls(**data)
+
+
+def _segment_from(data: Any, index: int) -> Segment:
+    if not isinstance(data, dict):
+        raise ValueError(f"segment {index} must be an object")
+    try:
+        instruction = _dataclass_from(Instruction, data.get("instruction"), "instruction")
+        return Segment(start=float(_require(data, "start", (int, float))), end=float(_require(data, "end", (int, float))),
+                       instruction=instruction, seed=int(data.get("seed", 0)), evidence=dict(data.get("evidence", {})))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"segment {index}: {exc}") from exc
+
+
+def _load_npy(data: bytes, what: str) -> np.ndarray:
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{what} is damaged ({exc})") from exc
+    if array.ndim != 2 or array.shape[1] != NUM_CHANNELS:
+        raise ValueError(f"{what} has shape {array.shape}, expected frames x {NUM_CHANNELS}")
+    return array.astype(np.float32)

@@ -1,0 +1,1 @@
+"""Rendering the face with moderngl into whatever context it is handed (EGL or Qt)."""

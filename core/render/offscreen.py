@@ -1,0 +1,66 @@
+"""Offscreen rendering on a standalone EGL context (Mesa llvmpipe here): images and video frames."""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from core.face.rig import FaceRig
+from core.render.camera import OrbitCamera
+from core.render.renderer import FaceRenderer, Lighting, default_camera
+
+
+class RenderError(RuntimeError):
+    """No OpenGL context could be created (missing EGL/Mesa libraries)."""
+
+
+def standalone_context() -> moderngl.Context:
+    """A headless OpenGL 3.3+ context through EGL."""
+    try:
+        return moderngl.create_context(standalone=True, backend="egl", require=330)
+    except Exception as exc:  # moderngl raises plain Exception for loader failures
+        raise RenderError(
+            "cannot create an offscreen OpenGL context through EGL "
+            f"({exc}); install libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1"
+        ) from exc
+
+
+class OffscreenRenderer:
+    """Renders frames of a rig to numpy images: `render(values55) -> (H, W, 3) uint8`."""
+
+    def __init__(self, rig: FaceRig, width: int = 1280, height: int = 720, antialias: bool = True,
+                 ctx: moderngl.Context | None = None, lighting: Lighting | None = None):
+        self.width, self.height = int(width), int(height)
+        self.ctx = ctx or standalone_context()
+        self._owns_ctx = ctx is None
+        size = (self.width, self.height)
+        self._target = self.ctx.framebuffer(
+            color_attachments=[self.ctx.renderbuffer(size, 4)], depth_attachment=self.ctx.depth_renderbuffer(size)
+        )
+        self.face = FaceRenderer(self.ctx, rig, lighting)
+        self.face.antialias = antialias
+        self.face.camera = default_camera(rig, aspect=self.width / self.height)
+        self._pixels = np.empty((self.height, self.width, 3), np.uint8)
+
+    @property
+    def camera(self) -> OrbitCamera:
+        return self.face.camera
+
+    def render(self, values: np.ndarray, camera: OrbitCamera | None = None) -> np.ndarray:
+        """The picture for one frame's 55 values, top row first. The array is reused."""
+        self.face.draw(values, self._target, self.width, self.height, camera)
+        self._target.read_into(self._pixels, components=3, alignment=1)
+        return self._pixels[::-1]
+
+    def release(self) -> None:
+        self.face.release()
+        self._target.release()
+        if self._owns_ctx:
+            self.ctx.release()
+
+    def __enter__(self) -> OffscreenRenderer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+

@@ -1,0 +1,179 @@
+"""FaceRenderer: draws a FaceRig posed by one frame of a FaceTrack into the bound framebuffer.
+
+It takes the moderngl context it is given, so the same code serves the offscreen
+renderer (EGL), video export and the studio's QOpenGLWidget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+import scipy.sparse
+
+from core.arkit import NUM_BLENDSHAPES
+from core.face.rig import FaceRig, head_rotation
+from core.render.camera import OrbitCamera
+from core.render.shaders import program
+
+
+@dataclass
+class Lighting:
+    """Three-point studio lighting, directions in world space (towards the light)."""
+
+    key_dir: tuple = (0.55, 0.45, 0.7)
+    key_color: tuple = (1.05, 0.98, 0.92)
+    fill_dir: tuple = (-0.7, 0.1, 0.6)
+    fill_color: tuple = (0.28, 0.31, 0.38)
+    rim_dir: tuple = (-0.2, 0.6, -0.9)
+    rim_color: tuple = (0.55, 0.6, 0.7)
+    ambient: tuple = (0.10, 0.10, 0.12)
+    background_top: tuple = (0.23, 0.25, 0.29)
+    background_bottom: tuple = (0.08, 0.085, 0.1)
+
+
+# Per part (core.face.rig.PART_NAMES): diffuse wrap, specular exponent, specular strength.
+MATERIALS = np.array([
+    (0.45, 24.0, 0.06),   # skin: soft terminator, broad dull sheen
+    (0.10, 120.0, 0.6),   # eye white: wet, sharp highlight
+    (0.10, 120.0, 0.6),   # iris
+    (0.10, 60.0, 0.15),   # teeth
+    (0.00, 1.0, 0.0),     # mouth interior: matte
+    (0.40, 40.0, 0.2),    # tongue
+], np.float32)
+
+
+def vertex_normal_operator(triangles: np.ndarray, num_vertices: int) -> scipy.sparse.csr_matrix:
+    """Sparse (V x T) matrix summing each triangle's area-weighted normal into its corners."""
+    t = len(triangles)
+    rows = triangles.reshape(-1)
+    cols = np.repeat(np.arange(t), 3)
+    return scipy.sparse.csr_matrix((np.ones(3 * t, np.float32), (rows, cols)), shape=(num_vertices, t))
+
+
+def vertex_normals(vertices: np.ndarray, triangles: np.ndarray, operator: scipy.sparse.csr_matrix) -> np.ndarray:
+    a, b, c = (vertices[triangles[:, i]] for i in range(3))
+    face = np.cross(b - a, c - a)
+    n = operator @ face
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    return n.astype(np.float32)
+
+
+def model_matrix(rig: FaceRig, values: np.ndarray) -> np.ndarray:
+    """4x4 head rotation about the rig's pivot for one frame's pitch/yaw/roll."""
+    pitch, yaw, roll = (float(x) for x in values[NUM_BLENDSHAPES:NUM_BLENDSHAPES + 3])
+    m = np.identity(4, np.float32)
+    r = head_rotation(pitch, yaw, roll)
+    m[:3, :3] = r
+    m[:3, 3] = rig.pivot - r @ rig.pivot
+    return m
+
+
+class FaceRenderer:
+    def __init__(self, ctx: moderngl.Context, rig: FaceRig, lighting: Lighting | None = None):
+        self.ctx = ctx
+        self.rig = rig
+        self.lighting = lighting or Lighting()
+        self.wireframe = False
+        self.camera = default_camera(rig)
+        self._normal_op = vertex_normal_operator(rig.triangles, rig.num_vertices)
+        self._prog = program(ctx, "face")
+        self._bg = program(ctx, "background")
+        static = np.hstack([rig.colors, MATERIALS[rig.parts]]).astype(np.float32)
+        self._static = ctx.buffer(static.tobytes())
+        self._dynamic = ctx.buffer(reserve=rig.num_vertices * 6 * 4, dynamic=True)
+        self._index = ctx.buffer(rig.triangles.astype(np.uint32).tobytes())
+        self._vao = ctx.vertex_array(
+            self._prog,
+            [(self._dynamic, "3f 3f", "in_position", "in_normal"), (self._static, "3f 3f", "in_color", "in_material")],
+            index_buffer=self._index,
+            index_element_size=4,
+        )
+        self._bg_vao = ctx.vertex_array(self._bg, [])
+        self._aa = program(ctx, "antialias")
+        self._aa["u_image"].value = 0
+        self._aa_vao = ctx.vertex_array(self._aa, [])
+        self.antialias = True
+        self._scene: moderngl.Framebuffer | None = None
+        self._scratch = np.empty((rig.num_vertices, 6), np.float32)
+        self._posed_weights: np.ndarray | None = None
+
+    def pose(self, values: np.ndarray) -> None:
+        """Blend the rig for one frame's 55 values and upload positions and normals."""
+        w = np.asarray(values[:NUM_BLENDSHAPES], np.float32)
+        if self._posed_weights is not None and np.array_equal(w, self._posed_weights):
+            return
+        verts = self.rig.evaluate(w)
+        self._scratch[:, :3] = verts
+        self._scratch[:, 3:] = vertex_normals(verts, self.rig.triangles, self._normal_op)
+        self._dynamic.write(self._scratch)
+        self._posed_weights = w.copy()
+
+    def draw(self, values: np.ndarray, target: moderngl.Framebuffer, width: int, height: int,
+             camera: OrbitCamera | None = None) -> None:
+        """Draw the face for one frame's 55 values into `target` (cleared first).
+
+        The scene is drawn into an internal texture, then FXAA resolves it into `target`;
+        with antialias off it is drawn straight into `target`.
+        """
+        ctx = self.ctx
+        cam = camera or self.camera
+        self.pose(values)
+        scene = self._scene_framebuffer(width, height) if self.antialias else target
+        scene.use()
+        ctx.viewport = (0, 0, width, height)
+        ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
+        ctx.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        lit = self.lighting
+        self._bg["u_top"].value = lit.background_top
+        self._bg["u_bottom"].value = lit.background_bottom
+        self._bg_vao.render(moderngl.TRIANGLES, vertices=3)
+        ctx.enable(moderngl.DEPTH_TEST)
+        prog = self._prog
+        prog["u_model"].write(model_matrix(self.rig, values).T.tobytes())
+        prog["u_view"].write(cam.view().T.tobytes())
+        prog["u_proj"].write(cam.projection(width / height).T.tobytes())
+        prog["u_eye"].value = tuple(float(x) for x in cam.eye())
+        for name in ("key_dir", "fill_dir", "rim_dir"):
+            d = np.asarray(getattr(lit, name), np.float64)
+            prog[f"u_{name}"].value = tuple(d / np.linalg.norm(d))
+        for name in ("key_color", "fill_color", "rim_color", "ambient"):
+            prog[f"u_{name}"].value = getattr(lit, name)
+        prog["u_wireframe"].value = int(self.wireframe)
+        ctx.wireframe = self.wireframe
+        self._vao.render(moderngl.TRIANGLES)
+        ctx.wireframe = False
+        ctx.disable(moderngl.DEPTH_TEST)
+        if self.antialias:
+            target.use()
+            ctx.viewport = (0, 0, width, height)
+            self._scene_color.use(0)
+            self._aa_vao.render(moderngl.TRIANGLES, vertices=3)
+
+    def _scene_framebuffer(self, width: int, height: int) -> moderngl.Framebuffer:
+        if self._scene is None or self._scene.size != (width, height):
+            if self._scene is not None:
+                self._scene.release()
+                self._scene_color.release()
+                self._scene_depth.release()
+            self._scene_color = self.ctx.texture((width, height), 4)
+            self._scene_color.filter = (moderngl.LINEAR, moderngl.LINEAR)
+            self._scene_color.repeat_x = self._scene_color.repeat_y = False
+            self._scene_depth = self.ctx.depth_renderbuffer((width, height))
+            self._scene = self.ctx.framebuffer([self._scene_color], self._scene_depth)
+        return self._scene
+
+    def release(self) -> None:
+        for obj in (self._vao, self._bg_vao, self._aa_vao, self._static, self._dynamic, self._index,
+                    self._prog, self._bg, self._aa):
+            obj.release()
+        if self._scene is not None:
+            for obj in (self._scene, self._scene_color, self._scene_depth):
+                obj.release()
+
+
+def default_camera(rig: FaceRig, aspect: float = 16 / 9) -> OrbitCamera:
+    """Front view framed on the skin of the face."""
+    skin = rig.vertices[rig.parts == 0] if (rig.parts == 0).any() else rig.vertices
+    return OrbitCamera.framing(skin.min(axis=0), skin.max(axis=0), aspect=aspect)

@@ -20,7 +20,7 @@ PART_NAMES: tuple[str, ...] = ("skin", "eye", "iris", "teeth", "mouth", "tongue"
 class FaceRig:
     vertices: np.ndarray        # (V, 3) float32, neutral pose, cm
     triangles: np.ndarray       # (T, 3) uint32, counter-clockwise seen from outside
-    uvs: np.ndarray             # (V, 2) float32
+    uvs: np.ndarray             # (V, 2) float32, origin at the top left (as MediaPipe, glTF)
     colors: np.ndarray          # (V, 3) float32 linear RGB base colour
     parts: np.ndarray           # (V,) uint8 index into PART_NAMES
     deltas: np.ndarray          # (52, V, 3) float32 offset at full weight, BLENDSHAPES order
@@ -43,6 +43,10 @@ class FaceRig:
     def evaluate(self, weights: np.ndarray) -> np.ndarray:
         """Vertices for blendshape weights (52,) -> (V, 3), or (F, 52) -> (F, V, 3)."""
         w = np.asarray(weights, dtype=np.float32)
+        if w.ndim == 1:
+            # One frame: only the shapes in use (usually a third of them) cost anything.
+            active = np.flatnonzero(w)
+            return (w[active] @ self._basis[active]).reshape(-1, 3) + self.vertices
         flat = w.reshape(-1, NUM_BLENDSHAPES) @ self._basis
         out = flat.reshape(-1, self.num_vertices, 3) + self.vertices
         return out[0] if w.ndim == 1 else out

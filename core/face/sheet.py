@@ -1,0 +1,89 @@
+"""Face sheet: one labelled picture per ARKit blendshape at full weight, beside the neutral.
+
+`make_sheet(path)` renders the neutral face and the 52 shapes with the project's offscreen
+renderer (core.render) into one PNG grid (53 tiles). The CLI (`avitalk face sheet`) calls it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from core.arkit import BLENDSHAPES, NUM_CHANNELS
+from core.face.rig import FaceRig
+
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
+LABEL_HEIGHT_FRACTION = 0.12
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    for d in FONT_DIRS:
+        path = Path(d) / "DejaVuSans.ttf"
+        if path.exists():
+            return ImageFont.truetype(str(path), size)
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1
+        return ImageFont.load_default()
+
+
+def face_camera(rig: FaceRig, aspect: float = 1.0):
+    """A front camera framed on the face (the skin in front of the ears), not the whole head."""
+    from core.render.camera import OrbitCamera
+
+    skin = rig.vertices[rig.parts == 0]
+    # the front half of the face by depth: brows to chin, cheek to cheek
+    front = skin[skin[:, 2] > skin[:, 2].max() - 0.5 * np.ptp(skin[:, 2][skin[:, 2] > 0])]
+    lo, hi = front.min(axis=0), front.max(axis=0)
+    return OrbitCamera.framing(lo, hi, aspect=aspect, margin=1.02)
+
+
+def sheet_tiles(rig: FaceRig) -> list[tuple[str, np.ndarray]]:
+    """(label, 55-value frame) for the neutral face and each blendshape at full weight."""
+    tiles = [("neutral", np.zeros(NUM_CHANNELS, np.float32))]
+    for i, name in enumerate(BLENDSHAPES):
+        v = np.zeros(NUM_CHANNELS, np.float32)
+        v[i] = 1.0
+        if name == "mouthClose":
+            # mouthClose is defined on top of jawOpen (lips sealed with the jaw open)
+            v[BLENDSHAPES.index("jawOpen")] = 1.0
+            name = "mouthClose+jawOpen"
+        tiles.append((name, v))
+    return tiles
+
+
+def make_sheet(path: str | Path, rig: FaceRig | None = None, size: int = 256,
+               columns: int = 9) -> Path:
+    """Render the face sheet to `path` (PNG). `size` is the width of one tile in pixels.
+
+    Returns the path written. Tiles are laid out row by row: neutral, then the 52 shapes
+    in ARKit order, each labelled with its name.
+    """
+    from core.render.offscreen import OffscreenRenderer
+
+    if rig is None:
+        from core.face import load_rig
+        rig = load_rig()
+    tiles = sheet_tiles(rig)
+    label_h = max(14, int(size * LABEL_HEIGHT_FRACTION))
+    rows = math.ceil(len(tiles) / columns)
+    sheet = Image.new("RGB", (columns * size, rows * (size + label_h)), (24, 26, 30))
+    draw = ImageDraw.Draw(sheet)
+    font = _font(max(9, int(label_h * 0.62)))
+    with OffscreenRenderer(rig, size, size) as renderer:
+        camera = face_camera(rig)
+        for k, (label, values) in enumerate(tiles):
+            img = renderer.render(values, camera)
+            x, y = (k % columns) * size, (k // columns) * (size + label_h)
+            sheet.paste(Image.fromarray(np.ascontiguousarray(img)), (x, y))
+            box = draw.textbbox((0, 0), label, font=font)
+            tw = box[2] - box[0]
+            draw.text((x + (size - tw) / 2, y + size + (label_h - (box[3] - box[1])) / 2 - box[1]),
+                      label, fill=(230, 230, 230), font=font)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+    return path

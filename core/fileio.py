@@ -21,6 +21,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp makes the file private (0600); give it the mode an ordinary new file would get,
+    # or keep the mode of the file it replaces.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as f:

@@ -1,47 +1,8 @@
 #version 330
-// Three-point lighting with a skin-like material: wrapped diffuse for a soft terminator
-// (a cheap subsurface look) tinted warm where light wraps, a broad low specular and a rim.
-// Written without loops or arrays: Mesa's llvmpipe shades every pixel on the CPU.
-uniform vec3 u_eye;
-uniform vec3 u_key_dir;      // normalised, towards the light
-uniform vec3 u_fill_dir;
-uniform vec3 u_rim_dir;
-uniform vec3 u_key_color;
-uniform vec3 u_fill_color;
-uniform vec3 u_rim_color;
-uniform vec3 u_ambient;
-uniform int u_wireframe;
-
-in vec3 v_world;
-in vec3 v_normal;
+// Colour was lit per vertex (face.vert).
 in vec3 v_color;
-in vec3 v_material;          // wrap, gloss, specular strength (per part)
-
 out vec4 f_color;
 
 void main() {
-    vec3 n = normalize(v_normal);
-    if (!gl_FrontFacing) n = -n;
-    vec3 v = normalize(u_eye - v_world);
-    float wrap = v_material.x, gloss = v_material.y, ks = v_material.z;
-
-    float nk = dot(n, u_key_dir), nf = dot(n, u_fill_dir), nr = dot(n, u_rim_dir);
-    vec3 dk = vec3(max((nk + wrap) / (1.0 + wrap), 0.0));
-    // Light that wraps past the terminator comes back reddened, as through skin.
-    dk *= mix(vec3(1.0, 0.5, 0.4), vec3(1.0), clamp(nk * 2.0 + 1.0 - wrap * 2.0, 0.0, 1.0));
-    float df = max((nf + wrap) / (1.0 + wrap), 0.0);
-    float dr = max((nr + wrap) / (1.0 + wrap), 0.0);
-    vec3 light = u_ambient + u_key_color * dk + u_fill_color * df + u_rim_color * dr;
-
-    float sk = pow(max(dot(n, normalize(u_key_dir + v)), 0.0), gloss) * step(0.0, nk);
-    float sr = pow(max(dot(n, normalize(u_rim_dir + v)), 0.0), gloss) * step(0.0, nr);
-    vec3 spec = ks * (u_key_color * sk + u_rim_color * sr);
-    float rim = 1.0 - max(dot(n, v), 0.0);
-    rim *= rim; rim *= rim;
-
-    vec3 color = v_color * light + spec + rim * 0.08 * wrap * u_rim_color;
-    if (u_wireframe == 1) color = mix(color, vec3(0.05, 0.3, 0.6), 0.6);
-    color = color / (1.0 + 0.15 * color);
-    // sRGB encoding (the framebuffer is 8-bit); sqrt is close to 1/2.2 and much cheaper.
-    f_color = vec4(sqrt(clamp(color, 0.0, 1.0)), 1.0);
+    f_color = vec4(v_color, 1.0);
 }

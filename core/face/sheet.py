@@ -30,17 +30,6 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def face_camera(rig: FaceRig, aspect: float = 1.0):
-    """A front camera framed on the face (the skin in front of the ears), not the whole head."""
-    from core.render.camera import OrbitCamera
-
-    skin = rig.vertices[rig.parts == 0]
-    # the front half of the face by depth: brows to chin, cheek to cheek
-    front = skin[skin[:, 2] > skin[:, 2].max() - 0.5 * np.ptp(skin[:, 2][skin[:, 2] > 0])]
-    lo, hi = front.min(axis=0), front.max(axis=0)
-    return OrbitCamera.framing(lo, hi, aspect=aspect, margin=1.02)
-
-
 def sheet_tiles(rig: FaceRig) -> list[tuple[str, np.ndarray]]:
     """(label, 55-value frame) for the neutral face and each blendshape at full weight."""
     tiles = [("neutral", np.zeros(NUM_CHANNELS, np.float32))]
@@ -63,6 +52,7 @@ def make_sheet(path: str | Path, rig: FaceRig | None = None, size: int = 256,
     in ARKit order, each labelled with its name.
     """
     from core.render.offscreen import OffscreenRenderer
+    from core.render.renderer import default_camera
 
     if rig is None:
         from core.face import load_rig
@@ -74,7 +64,7 @@ def make_sheet(path: str | Path, rig: FaceRig | None = None, size: int = 256,
     draw = ImageDraw.Draw(sheet)
     font = _font(max(9, int(label_h * 0.62)))
     with OffscreenRenderer(rig, size, size) as renderer:
-        camera = face_camera(rig)
+        camera = default_camera(rig, aspect=1.0, margin=1.02)
         for k, (label, values) in enumerate(tiles):
             img = renderer.render(values, camera)
             x, y = (k % columns) * size, (k // columns) * (size + label_h)

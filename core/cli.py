@@ -1,0 +1,207 @@
+"""`avitalk`: the command line. Renders, exports, imports and inspects takes and projects."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.audio import Audio, AudioError, load_audio
+from core.project import MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, save_project
+from core.track import DEFAULT_FPS, FaceTrack
+
+EXPORT_SUFFIXES = (".fbx", ".glb", ".csv")
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        print("avitalk: interrupted; nothing was written under the target name", file=sys.stderr)
+        return 130
+    except (CliError, AudioError, ProjectError, OSError, ValueError, RuntimeError) as exc:
+        print(f"avitalk: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="avitalk", description="AVI-Talking Studio: expressive 3D talking faces from speech.")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    c = sub.add_parser("demo", help="render the bundled demo take to an MP4 (the first-run check)")
+    c.add_argument("-o", "--output", default="demo.mp4", help="video file to write (default demo.mp4)")
+    _size_args(c)
+    c.set_defaults(run=cmd_demo)
+
+    c = sub.add_parser("render", help="render a take (.csv or .avtp) to an MP4 with its sound")
+    c.add_argument("take", help="Live Link Face CSV or .avtp project")
+    c.add_argument("--audio", help="the take's sound (needed for a CSV; a project carries its own)")
+    c.add_argument("-o", "--output", required=True, help="video file to write (.mp4)")
+    _size_args(c)
+    c.set_defaults(run=cmd_render)
+
+    c = sub.add_parser("export", help="export a take to FBX, GLB or Live Link CSV (by the output suffix)")
+    c.add_argument("take", help="Live Link Face CSV or .avtp project")
+    c.add_argument("-o", "--output", required=True, help="file to write: .fbx, .glb or .csv")
+    c.add_argument("--fps", type=float, help=f"frame rate of the exported animation (default {DEFAULT_FPS:g})")
+    c.set_defaults(run=cmd_export)
+
+    c = sub.add_parser("import", help="make a project from a captured take (Live Link Face CSV + audio)")
+    c.add_argument("take", help="Live Link Face CSV")
+    c.add_argument("--audio", help="the take's sound")
+    c.add_argument("-o", "--output", required=True, help=f"project file to write ({SUFFIX})")
+    c.add_argument("--fps", type=float, default=DEFAULT_FPS, help="project frame rate")
+    c.set_defaults(run=cmd_import)
+
+    c = sub.add_parser("info", help="describe a project")
+    c.add_argument("project")
+    c.add_argument("--json", action="store_true", help="print it as JSON for scripts")
+    c.set_defaults(run=cmd_info)
+
+    face = sub.add_parser("face", help="the built-in head").add_subparsers(metavar="ACTION")
+    c = face.add_parser("sheet", help="one image with a tile per blendshape at full weight")
+    c.add_argument("-o", "--output", default="sheet.png")
+    c.set_defaults(run=cmd_face_sheet)
+    return p
+
+
+def _size_args(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--width", type=int, default=1280)
+    c.add_argument("--height", type=int, default=720)
+
+
+# --- loading takes ------------------------------------------------------------------------
+
+def load_take(path: str, audio_path: str | None = None, fps: float | None = None) -> tuple[FaceTrack, Audio | None]:
+    """The main track and the sound of a project or of a Live Link CSV (+ audio file)."""
+    p = Path(path)
+    if p.suffix.lower() == SUFFIX:
+        project = load_project(p)
+        track = project.main_track
+        if track is None:
+            raise CliError(f"{p}: the project has no animation yet (no '{MAIN_TRACK}' track)")
+        audio = load_audio(audio_path) if audio_path else project.audio
+        return (track.resampled(fps) if fps else track), audio
+    if p.suffix.lower() == ".csv":
+        from core.export.livelink import read_livelink_csv
+        track = read_livelink_csv(p, fps=fps or DEFAULT_FPS)
+        return track, (load_audio(audio_path) if audio_path else None)
+    raise CliError(f"{p}: expected a Live Link Face .csv or a {SUFFIX} project")
+
+
+def _progress(desc: str):
+    from tqdm import tqdm
+    bar = tqdm(total=100, desc=desc, unit="%", leave=False, disable=None,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def update(fraction: float) -> None:
+        bar.n = round(100 * fraction)
+        bar.refresh()
+    return bar, update
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def cmd_render(args) -> None:
+    track, audio = load_take(args.take, args.audio)
+    if audio is None:
+        print("avitalk: note: no audio given; the video will be silent", file=sys.stderr)
+    _render(track, audio, args.output, args.width, args.height)
+
+
+def cmd_demo(args) -> None:
+    from core.demo import demo_take
+    track, audio = demo_take()
+    _render(track, audio, args.output, args.width, args.height)
+
+
+def _render(track: FaceTrack, audio: Audio | None, output: str, width: int, height: int) -> None:
+    from core.export.video import write_video
+    from core.face import load_rig
+    if Path(output).suffix.lower() != ".mp4":
+        raise CliError(f"{output}: the video is written as MP4; name it .mp4")
+    bar, update = _progress(f"rendering {Path(output).name}")
+    with bar:
+        write_video(output, load_rig(), track, audio, width=width, height=height, progress=update)
+    print(f"wrote {output} ({track.frames} frames, {track.duration:.1f} s, {width}x{height})")
+
+
+def cmd_export(args) -> None:
+    out = Path(args.output)
+    suffix = out.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise CliError(f"{out}: unknown export format {suffix or '(no suffix)'}; use .fbx, .glb or .csv")
+    track, _ = load_take(args.take, fps=args.fps)
+    export_track(track, out)
+    print(f"wrote {out} ({track.frames} frames at {track.fps:g} fps)")
+
+
+def export_track(track: FaceTrack, out: Path) -> None:
+    """Write `track` in the format the suffix of `out` names."""
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        from core.export.livelink import write_livelink_csv
+        write_livelink_csv(out, track)
+        return
+    from core.face import load_rig
+    bar, update = _progress(f"exporting {out.name}")
+    with bar:
+        if suffix == ".fbx":
+            from core.export.fbx import write_fbx
+            write_fbx(out, load_rig(), track, progress=update)
+        else:
+            from core.export.gltf import write_glb
+            write_glb(out, load_rig(), track, progress=update)
+
+
+def cmd_import(args) -> None:
+    from core.export.livelink import read_livelink_csv
+    out = Path(args.output)
+    if out.suffix.lower() != SUFFIX:
+        raise CliError(f"{out}: a project file is named {SUFFIX}")
+    track = read_livelink_csv(args.take, fps=args.fps)
+    audio = load_audio(args.audio) if args.audio else None
+    for warning in audio.warnings if audio else []:
+        print(f"avitalk: warning: {warning}", file=sys.stderr)
+    project = Project(audio=audio, tracks={MAIN_TRACK: track})
+    project.settings.fps = args.fps
+    save_project(project, out)
+    print(f"wrote {out} ({track.duration:.1f} s of animation{', with audio' if audio else ''})")
+
+
+def cmd_info(args) -> None:
+    summary = load_project(args.project).summary()
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    a = summary["audio"]
+    print(f"{args.project}")
+    print(f"  audio: {a['name']}, {a['duration']:.2f} s, {a['sample_rate']} Hz, {a['channels']} ch" if a else "  audio: none")
+    for name, t in summary["tracks"].items():
+        print(f"  track {name}: {t['frames']} frames at {t['fps']:g} fps ({t['duration']:.2f} s), "
+              f"{len(t['active_blendshapes'])} active blendshapes")
+    print(f"  segments: {len(summary['segments'])}")
+    for s in summary["segments"]:
+        i = s["instruction"]
+        print(f"    [{s['start']:7.2f} - {s['end']:7.2f}] {i['emotion']:<9} {i['intensity']:.2f} "
+              f"({i['writer']}) {i['text']}")
+
+
+def cmd_face_sheet(args) -> None:
+    from core.face.sheet import make_sheet
+    make_sheet(args.output)
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

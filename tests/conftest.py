@@ -1,0 +1,34 @@
+"""Shared fixtures: the real built-in head and short real audio."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.arkit import INDEX
+from core.face import load_rig
+from core.track import FaceTrack
+
+
+@pytest.fixture(scope="session")
+def head():
+    return load_rig()
+
+
+@pytest.fixture
+def speech_like_wav(tmp_path):
+    """1 s at 44.1 kHz stereo: a quiet 200 Hz hum with a loud 1 kHz burst at 0.50-0.60 s."""
+    rate = 44100
+    t = np.arange(rate) / rate
+    x = 0.05 * np.sin(2 * np.pi * 200 * t)
+    burst = (t >= 0.5) & (t < 0.6)
+    x[burst] += 0.6 * np.sin(2 * np.pi * 1000 * t[burst])
+    path = tmp_path / "take.wav"
+    sf.write(path, np.stack([x, x], axis=1), rate, subtype="PCM_16")
+    return path
+
+
+def open_mouth_track(frames=30, fps=30.0, open_from=15, open_to=21):
+    """Neutral face with the jaw wide open on frames [open_from, open_to)."""
+    track = FaceTrack.zeros(frames, fps)
+    track.data[open_from:open_to, INDEX["jawOpen"]] = 1.0
+    return track

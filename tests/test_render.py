@@ -1,0 +1,89 @@
+"""Offscreen rendering on a real EGL context (Mesa llvmpipe): the face appears and moves."""
+
+import numpy as np
+import pytest
+
+from core.arkit import INDEX, NUM_CHANNELS
+from core.render.camera import OrbitCamera
+from core.render.offscreen import OffscreenRenderer
+from core.render.shaders import source
+
+
+@pytest.fixture(scope="module")
+def renderer(head):
+    with OffscreenRenderer(head, 320, 180) as r:
+        yield r
+
+
+def frame(**weights):
+    v = np.zeros(NUM_CHANNELS, np.float32)
+    for name, value in weights.items():
+        v[INDEX[name]] = value
+    return v
+
+
+def test_shaders_ship_as_package_data():
+    assert "gl_Position" in source("face.vert")
+    assert "texelFetch" in source("antialias.frag")
+
+
+def test_face_is_drawn_in_the_middle(renderer):
+    img = renderer.render(frame()).astype(int)
+    assert img.shape == (180, 320, 3)
+    centre = img[60:120, 130:190]
+    corner = img[:20, :20]
+    # Skin is much brighter and redder than the dark blue-grey background.
+    assert centre.mean() > corner.mean() + 60
+    assert centre[..., 0].mean() > centre[..., 2].mean() + 20
+
+
+def test_top_row_first(renderer):
+    img = renderer.render(frame()).astype(int)
+    # The background gradient is lighter at the top of the picture.
+    assert img[2, 5].sum() > img[-3, 5].sum()
+
+
+def test_jaw_open_shows_the_dark_mouth(renderer):
+    closed = renderer.render(frame()).astype(int)
+    opened = renderer.render(frame(jawOpen=1.0)).astype(int)
+    mouth = (slice(110, 150), slice(135, 185))
+    dark_closed = (closed[mouth].sum(axis=2) < 150).mean()
+    dark_open = (opened[mouth].sum(axis=2) < 150).mean()
+    assert dark_open > dark_closed + 0.1
+
+
+def mouth_centre_x(img):
+    # The mouth cavity is dark and red; the background is dark and blue-grey.
+    r, b = img[..., 0], img[..., 2]
+    cavity = (img.sum(axis=2) < 200) & (r > b + 5)
+    return np.nonzero(cavity)[1].mean()
+
+
+def test_head_yaw_turns_the_face_to_its_left(renderer):
+    # Positive yaw turns the nose to the subject's left, the viewer's right.
+    straight = mouth_centre_x(renderer.render(frame(jawOpen=1.0)).astype(int))
+    turned = mouth_centre_x(renderer.render(frame(jawOpen=1.0, headYaw=0.4)).astype(int))
+    assert turned > straight + 5
+
+
+def test_antialias_only_touches_edges(head):
+    with OffscreenRenderer(head, 320, 180, antialias=True) as smooth, \
+            OffscreenRenderer(head, 320, 180, antialias=False) as sharp:
+        a = smooth.render(frame(jawOpen=0.6)).astype(int)
+        b = sharp.render(frame(jawOpen=0.6)).astype(int)
+    changed = np.abs(a - b).sum(axis=2) > 6
+    assert 0 < changed.mean() < 0.05
+
+
+def test_orbit_camera():
+    cam = OrbitCamera.framing(np.array([-5.0, -5, -5]), np.array([5.0, 5, 5]))
+    eye = cam.eye()
+    assert eye[2] > 5 and abs(eye[0]) < 1e-5
+    cam.orbit(0.5, 0.2)
+    cam.zoom(0.5)
+    cam.pan(0.1, 0.1)
+    assert not np.allclose(cam.eye(), eye)
+    cam.reset()
+    np.testing.assert_allclose(cam.eye(), eye, atol=1e-5)
+    view = cam.view()
+    np.testing.assert_allclose(view[:3, :3] @ view[:3, :3].T, np.eye(3), atol=1e-5)

@@ -3,8 +3,9 @@
 * a GLB/glTF decoder written here (struct + json + numpy, following the glTF 2.0 spec);
 * trimesh (geometry, node transforms, mesh extras; it ignores morph targets and animation);
 * Blender's glTF importer (shape keys, keyframes, evaluated weights and head rotation), when
-  `blender` is installed. Debian's blender lacks numpy unless python3-numpy is installed; the
-  test then lends Blender this interpreter's numpy (same Python 3.11 ABI) and says so.
+  `blender` is installed. Debian's blender has no numpy of its own, and Debian's
+  python3-numpy (1.24) lacks `np.bool`, which Blender 3.4's glTF importer uses; so the test
+  lends Blender this interpreter's numpy (same Python 3.11 ABI, numpy 2 has np.bool again).
 """
 
 from __future__ import annotations

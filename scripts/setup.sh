@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything AVI-Talking Studio needs on a fresh Debian 12 machine (run as root):
+# system packages (OpenGL through EGL/Mesa, ffmpeg, espeak-ng, Xvfb, Blender for the FBX
+# read-back test, fonts), then a Python 3.11 virtual environment in .venv with the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1      # offscreen OpenGL (Mesa llvmpipe)
+  libsndfile1 ffmpeg                                  # audio files; ffprobe/ffmpeg read exports back
+  espeak-ng                                           # speech synthesis for the demo and training data
+  fonts-dejavu-core                                   # labels in the face sheet
+  xvfb xauth                                          # a display for the Qt studio in tests
+  blender                                             # independent FBX/glTF reader in tests
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# torch comes later from the CPU build on this machine's disk (torch==2.13.0); nothing here
+# pulls a CUDA build.
+.venv/bin/python -m pip install -q -e ".[test]"
+echo "set-up done: .venv/bin/avitalk is ready"

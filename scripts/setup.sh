@@ -10,7 +10,10 @@ APT_PACKAGES=(
   libsndfile1 ffmpeg                                  # audio files; ffprobe/ffmpeg read exports back
   espeak-ng                                           # speech synthesis for the demo and training data
   fonts-dejavu-core                                   # labels in the face sheet
-  xvfb xauth                                          # a display for the Qt studio in tests
+  libportaudio2                                       # sound output in the studio (sounddevice)
+  xvfb xauth libgl1 libfontconfig1 libdbus-1-3        # Qt under Xvfb: a display and its libraries
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-randr0
   blender                                             # independent FBX/glTF reader in tests
 )
 missing=()
@@ -29,5 +32,5 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv/bin/python -m pip install -q --upgrade pip
 # torch comes later from the CPU build on this machine's disk (torch==2.13.0); nothing here
 # pulls a CUDA build.
-.venv/bin/python -m pip install -q -e ".[test]"
-echo "set-up done: .venv/bin/avitalk is ready"
+.venv/bin/python -m pip install -q -e ".[studio,test]"
+echo "set-up done: .venv/bin/avitalk and .venv/bin/avitalk-studio are ready"

@@ -68,3 +68,17 @@ def test_screenshot_command(tmp_path):
     subprocess.run([str(exe), "--screenshot", str(out)], check=True, timeout=120)
     img = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert img.shape[0] > 300 and img.std() > 10
+
+
+def test_viewport_draws_after_offscreen_rendering_in_the_same_thread(qtbot, head):
+    # An EGL context left current on the GUI thread once blanked every QOpenGLWidget.
+    from core.render.offscreen import OffscreenRenderer
+    with OffscreenRenderer(head, 64, 36) as r:
+        r.render(np.zeros(55, np.float32))
+    w = MainWindow(open_mouth_track(frames=10), None, "test")
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    img = picture(w.viewport)
+    assert w.viewport.renderer is not None and img.std() > 10
+    w.timer.stop()

@@ -15,29 +15,36 @@ class RenderError(RuntimeError):
 
 
 def standalone_context() -> moderngl.Context:
-    """A headless OpenGL 3.3+ context through EGL."""
+    """A headless OpenGL 3.3+ context through EGL, not left current: use it inside `with ctx:`.
+
+    A context left current would block every other on this thread: libglvnd refuses to make
+    Qt's GLX context current while an EGL one is, so a viewport in the same thread goes blank.
+    """
     try:
-        return moderngl.create_context(standalone=True, backend="egl", require=330)
+        ctx = moderngl.create_context(standalone=True, backend="egl", require=330)
     except Exception as exc:  # moderngl raises plain Exception for loader failures
         raise RenderError(
             "cannot create an offscreen OpenGL context through EGL "
             f"({exc}); install libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1"
         ) from exc
+    ctx.__enter__()
+    ctx.__exit__(None, None, None)   # back to no current context
+    return ctx
 
 
 class OffscreenRenderer:
     """Renders frames of a rig to numpy images: `render(values55) -> (H, W, 3) uint8`."""
 
     def __init__(self, rig: FaceRig, width: int = 1280, height: int = 720, antialias: bool = True,
-                 ctx: moderngl.Context | None = None, lighting: Lighting | None = None):
+                 lighting: Lighting | None = None):
         self.width, self.height = int(width), int(height)
-        self.ctx = ctx or standalone_context()
-        self._owns_ctx = ctx is None
+        self.ctx = standalone_context()
         size = (self.width, self.height)
-        self._target = self.ctx.framebuffer(
-            color_attachments=[self.ctx.renderbuffer(size, 4)], depth_attachment=self.ctx.depth_renderbuffer(size)
-        )
-        self.face = FaceRenderer(self.ctx, rig, lighting)
+        with self.ctx:
+            self._target = self.ctx.framebuffer(
+                color_attachments=[self.ctx.renderbuffer(size, 4)], depth_attachment=self.ctx.depth_renderbuffer(size)
+            )
+            self.face = FaceRenderer(self.ctx, rig, lighting)
         self.face.antialias = antialias
         self.face.camera = default_camera(rig, aspect=self.width / self.height)
         self._pixels = np.empty((self.height, self.width, 4), np.uint8)
@@ -51,8 +58,9 @@ class OffscreenRenderer:
 
         RGBA because llvmpipe reads it back three times faster than RGB.
         """
-        self.face.draw(values, self._target, self.width, self.height, camera, top_down=True)
-        self._target.read_into(self._pixels, components=4, alignment=1)
+        with self.ctx:
+            self.face.draw(values, self._target, self.width, self.height, camera, top_down=True)
+            self._target.read_into(self._pixels, components=4, alignment=1)
         return self._pixels
 
     def render(self, values: np.ndarray, camera: OrbitCamera | None = None) -> np.ndarray:
@@ -60,10 +68,10 @@ class OffscreenRenderer:
         return self.render_rgba(values, camera)[:, :, :3].copy()
 
     def release(self) -> None:
-        self.face.release()
-        self._target.release()
-        if self._owns_ctx:
-            self.ctx.release()
+        with self.ctx:
+            self.face.release()
+            self._target.release()
+        self.ctx.release()
 
     def __enter__(self) -> OffscreenRenderer:
         return self

@@ -95,7 +95,7 @@ def decode_audio(data: bytes, name: str) -> Audio:
         raise AudioError(f"{name}: the file is empty (0 bytes)")
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
-            rate, channels, frames = f.samplerate, f.channels, f.frames
+            rate, frames = f.samplerate, f.frames
             if not 1000 <= rate <= 384000:
                 raise AudioError(f"{name}: unsupported sample rate {rate} Hz")
             if frames <= 0:

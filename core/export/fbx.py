@@ -39,7 +39,7 @@ from core.export.fbx_binary import (
     properties70,
     write_document,
 )
-from core.face.rig import PART_NAMES, FaceRig
+from core.face.rig import PART_NAMES, FaceRig, vertex_normals
 from core.fileio import atomic_write
 from core.track import FaceTrack
 
@@ -94,20 +94,6 @@ class _Ids:
     def __call__(self) -> I64:
         self._next += 1
         return I64(self._next)
-
-
-def _vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    v = vertices.astype(np.float64)
-    t = triangles.astype(np.int64)
-    face_n = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])  # area weighted
-    n = np.zeros_like(v)
-    for k in range(3):
-        idx = t[:, k]
-        for c in range(3):
-            n[:, c] += np.bincount(idx, weights=face_n[:, c], minlength=len(v))
-    length = np.linalg.norm(n, axis=1, keepdims=True)
-    fallback = np.array([0.0, 0.0, 1.0])
-    return np.where(length > 1e-12, n / np.maximum(length, 1e-12), fallback)
 
 
 def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
@@ -279,7 +265,7 @@ def write_fbx(path: str | os.PathLike, rig: FaceRig, track: FaceTrack, *, name: 
     geom.add("Vertices", vertices)
     geom.add("PolygonVertexIndex", pvi)
     el = _layer_element(geom, "LayerElementNormal", 101, "", "ByVertice", "Direct")
-    el.add("Normals", _vertex_normals(vertices, triangles))
+    el.add("Normals", vertex_normals(vertices, triangles))
     el = _layer_element(geom, "LayerElementSmoothing", 102, "", "ByPolygon", "Direct")
     el.add("Smoothing", np.ones(nt, np.int32))
     layer_types = ["LayerElementNormal", "LayerElementSmoothing"]

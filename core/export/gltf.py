@@ -31,7 +31,7 @@ from pygltflib import (
 )
 
 from core.arkit import BLENDSHAPES, NUM_BLENDSHAPES
-from core.face.rig import FaceRig
+from core.face.rig import FaceRig, vertex_normals
 from core.fileio import atomic_write
 from core.track import FaceTrack
 
@@ -69,22 +69,6 @@ def head_quaternions(head: np.ndarray) -> np.ndarray:
         flips = np.cumprod(np.where(np.einsum("ij,ij->i", q[1:], q[:-1]) < 0, -1.0, 1.0))
         q[1:] *= flips[:, None]
     return q
-
-
-def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Area-weighted unit vertex normals; vertices on no triangle get +Z."""
-    v = np.asarray(vertices, dtype=np.float64)
-    t = np.asarray(triangles, dtype=np.int64)
-    face = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])
-    n = np.zeros_like(v)
-    idx = t.reshape(-1)
-    for c in range(3):
-        n[:, c] = np.bincount(idx, weights=np.repeat(face[:, c], 3), minlength=len(v))
-    length = np.linalg.norm(n, axis=1)
-    bad = length < 1e-20
-    n[bad] = (0.0, 0.0, 1.0)
-    length[bad] = 1.0
-    return n / length[:, None]
 
 
 # ----------------------------------------------------------------------------- writing
@@ -443,5 +427,5 @@ def load_glb_head(path: str | os.PathLike) -> FaceRig:
 
 
 __all__ = ["GltfError", "build_glb", "head_quaternions", "load_glb_head",
-           "vertex_normals", "write_glb"]
+           "write_glb"]
 

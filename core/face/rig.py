@@ -65,3 +65,19 @@ def head_rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
     rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
     return (ry @ rx @ rz).astype(np.float32)
+
+
+def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area-weighted unit vertex normals (float64); a vertex on no triangle gets +Z."""
+    v = np.asarray(vertices, dtype=np.float64)
+    t = np.asarray(triangles, dtype=np.int64)
+    face = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])
+    n = np.zeros_like(v)
+    idx = t.reshape(-1)
+    for c in range(3):
+        n[:, c] = np.bincount(idx, weights=np.repeat(face[:, c], 3), minlength=len(v))
+    length = np.linalg.norm(n, axis=1)
+    bad = length < 1e-20
+    n[bad] = (0.0, 0.0, 1.0)
+    length[bad] = 1.0
+    return n / length[:, None]

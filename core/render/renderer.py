@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import moderngl
 import numpy as np
-import scipy.sparse
 
 from core.arkit import NUM_BLENDSHAPES
-from core.face.rig import FaceRig, head_rotation
+from core.face.rig import FaceRig, head_rotation, vertex_normals
 from core.render.camera import OrbitCamera
 from core.render.shaders import program
 
@@ -45,34 +44,18 @@ MATERIALS = np.array([
 ], np.float32)
 
 
-def vertex_normal_operator(triangles: np.ndarray, num_vertices: int) -> scipy.sparse.csr_matrix:
-    """Sparse (V x T) matrix summing each triangle's area-weighted normal into its corners."""
-    t = len(triangles)
-    rows = triangles.reshape(-1)
-    cols = np.repeat(np.arange(t), 3)
-    return scipy.sparse.csr_matrix((np.ones(3 * t, np.float32), (rows, cols)), shape=(num_vertices, t))
-
-
-def vertex_normals(vertices: np.ndarray, triangles: np.ndarray, operator: scipy.sparse.csr_matrix) -> np.ndarray:
-    a, b, c = (vertices[triangles[:, i]] for i in range(3))
-    face = np.cross(b - a, c - a)
-    n = operator @ face
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-    return n.astype(np.float32)
-
-
-def blend_basis(rig: FaceRig, normal_op: scipy.sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+def blend_basis(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
     """Neutral (V, 6) and per-shape (52, V*6) offsets of interleaved positions and normals.
 
     Normals blend linearly with the weights and are renormalised, as glTF morph targets
     do: one matrix product per frame instead of recomputing them from the triangles.
     """
-    n0 = vertex_normals(rig.vertices, rig.triangles, normal_op)
+    n0 = vertex_normals(rig.vertices, rig.triangles)
     neutral = np.hstack([rig.vertices, n0]).astype(np.float32)
     basis = np.empty((NUM_BLENDSHAPES, rig.num_vertices, 6), np.float32)
     for i in range(NUM_BLENDSHAPES):
         basis[i, :, :3] = rig.deltas[i]
-        basis[i, :, 3:] = vertex_normals(rig.vertices + rig.deltas[i], rig.triangles, normal_op) - n0
+        basis[i, :, 3:] = vertex_normals(rig.vertices + rig.deltas[i], rig.triangles) - n0
     return neutral, basis.reshape(NUM_BLENDSHAPES, -1)
 
 
@@ -93,7 +76,6 @@ class FaceRenderer:
         self.lighting = lighting or Lighting()
         self.wireframe = False
         self.camera = default_camera(rig)
-        self._normal_op = vertex_normal_operator(rig.triangles, rig.num_vertices)
         self._prog = program(ctx, "face")
         static = np.hstack([rig.colors, MATERIALS[rig.parts]]).astype(np.float32)
         self._static = ctx.buffer(static.tobytes())
@@ -111,7 +93,7 @@ class FaceRenderer:
         self.antialias = True
         self._scene: moderngl.Framebuffer | None = None
         self._scratch = np.empty((rig.num_vertices, 6), np.float32)
-        self._neutral6, self._basis6 = blend_basis(rig, self._normal_op)
+        self._neutral6, self._basis6 = blend_basis(rig)
         self._posed_weights: np.ndarray | None = None
 
     def pose(self, values: np.ndarray) -> None:

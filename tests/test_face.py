@@ -264,3 +264,17 @@ def test_face_sheet(tmp_path, rig):
     for (label, values), pic in zip(tiles[1:], pics[1:]):
         assert values.shape == (NUM_CHANNELS,)
         assert np.abs(pic - neutral).max() > 20, f"{label} tile looks like the neutral"
+
+
+def test_brows_are_visible_and_move_with_the_brow_shapes(rig):
+    can = load_canonical().vertices
+    skin = np.flatnonzero(rig.parts == 0)
+    tree = cKDTree(rig.vertices[skin])
+    brow = skin[tree.query(can[[296, 66, 282, 52]])[1]]      # on the left and right brows
+    forehead = skin[tree.query(can[[151]])[1]]
+    luma = rig.colors @ [0.3, 0.6, 0.1]
+    assert (luma[brow] < 0.7 * luma[forehead]).all()       # dark brow hair on skin (1.0 without it)
+    up = rig.deltas[BLENDSHAPES.index("browInnerUp")]
+    down = rig.deltas[BLENDSHAPES.index("browDownLeft")]
+    inner_left = skin[tree.query(can[[336]])[1]]
+    assert up[inner_left, 1].mean() > 0.5 and down[brow[0], 1] < -0.4   # centimetres

@@ -50,6 +50,7 @@ TEETH_RGB = np.array([0.82, 0.78, 0.68])
 GUM_RGB = np.array([0.55, 0.20, 0.19])
 MOUTH_RGB = np.array([0.10, 0.025, 0.025])
 TONGUE_RGB = np.array([0.52, 0.17, 0.16])
+BROW_RGB = np.array([0.12, 0.075, 0.05])
 
 SUBDIVISIONS = 2
 
@@ -269,9 +270,9 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     s["eyeLookOutLeft"] = _lid_rotation(c, U, L, ec, rot_y(6), rot_y(6))
 
     # ---- brows
-    s["browDownLeft"] = blob(p, [3.0, 4.6, 4.6], 1.7, (1.8, 0.85), 2.5)[:, None] * [-0.25, -0.6, 0.12]
-    s["browOuterUpLeft"] = blob(p, [4.9, 4.3, 3.5], 1.4, (2.2, 0.85), 2.5)[:, None] * [0.05, 0.7, 0.0]
-    inner = sum(blob(p, [sx * 1.7, 4.6, 5.1], 1.3, (2.2, 0.85), 2.5)[:, None] * [-sx * 0.1, 0.7, 0.03]
+    s["browDownLeft"] = blob(p, [3.0, 4.6, 4.6], 1.7, (1.8, 0.85), 2.5)[:, None] * [-0.3, -0.75, 0.15]
+    s["browOuterUpLeft"] = blob(p, [4.9, 4.3, 3.5], 1.4, (2.2, 0.85), 2.5)[:, None] * [0.05, 0.9, 0.0]
+    inner = sum(blob(p, [sx * 1.7, 4.6, 5.1], 1.3, (2.2, 0.85), 2.5)[:, None] * [-sx * 0.12, 0.95, 0.04]
                 for sx in (-1.0, 1.0))
     s["browInnerUp"] = inner
 
@@ -449,6 +450,27 @@ def _teeth_arch(y_top: float, y_bottom: float, z_front: float, half_width: float
 
 
 # --------------------------------------------------------------------------- assembly
+def _brow_mask(points: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """0..1 eyebrow hair tint: a band along MediaPipe's brow contours, thick at the inner end.
+
+    Without it the brows are invisible and the brow shapes (the most expressive ones in an
+    instruction: raised, lowered, drawn together) only show as faint shading.
+    """
+    mask = np.zeros(len(points))
+    for upper, lower in ((lm.LEFT_BROW_UPPER, lm.LEFT_BROW_LOWER), (lm.RIGHT_BROW_UPPER, lm.RIGHT_BROW_LOWER)):
+        mid = (coarse[list(upper)] + coarse[list(lower)]) / 2          # outer -> inner
+        half = np.linalg.norm(coarse[list(upper)] - coarse[list(lower)], axis=1) / 2 * 0.8
+        # densify the midline so the distance to it is smooth
+        t = np.linspace(0, len(mid) - 1, 60)
+        line = np.stack([np.interp(t, np.arange(len(mid)), mid[:, k]) for k in range(3)], axis=1)
+        width = np.interp(t, np.arange(len(mid)), half) * np.interp(t, [0, len(mid) - 1], [0.55, 1.0])
+        d = np.linalg.norm(points[:, None, :] - line[None, :, :], axis=2)
+        nearest = d.argmin(axis=1)
+        edge = (d[np.arange(len(points)), nearest] - width[nearest]) / 0.18
+        mask = np.maximum(mask, 0.85 * (1 - smoothstep(edge + 0.5)))
+    return mask
+
+
 def build_rig() -> FaceRig:
     c = Coarse()
     shapes = coarse_skin_shapes(c)
@@ -462,6 +484,7 @@ def build_rig() -> FaceRig:
     skin_p = s @ c.p
     skin_jaw = s @ c.jaw
     skin_lip = np.clip(s @ c.lip_mask, 0, 1)
+    skin_brow = _brow_mask(skin_p, c.p)
     skin_uv = (s @ c.uvs.astype(np.float64)).astype(np.float32)
     skin_d = {k: s @ v for k, v in shapes.items()}
     nskin = len(skin_p)
@@ -625,6 +648,7 @@ def build_rig() -> FaceRig:
     all_t = np.concatenate(tri_list).astype(np.uint32)
     part = np.concatenate([np.zeros(nskin, np.uint8)] + parts.part)
     skin_rgb = SKIN_RGB * (1 - skin_lip[:, None]) + LIP_RGB * skin_lip[:, None]
+    skin_rgb = skin_rgb * (1 - skin_brow[:, None]) + BROW_RGB * skin_brow[:, None]
     rgb = np.concatenate([skin_rgb] + parts.rgb)
     tag = np.concatenate([skin_jaw] + parts.tag)
     uvs = np.concatenate([skin_uv, np.zeros((parts.count, 2), np.float32)])

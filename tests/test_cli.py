@@ -39,7 +39,7 @@ def test_import_info_render_export(tmp_path, take_csv, speech_like_wav):
     assert info["segments"] == []
     assert "track performance: 30 frames" in run("info", project).stdout
 
-    run("render", project, "-o", tmp_path / "a.mp4", "--width", "160", "--height", "90")
+    run("render", project, "-o", tmp_path / "a.mp4", "--width", "160", "--height", "90", "--antialias")
     run("render", take_csv, "--audio", speech_like_wav, "-o", tmp_path / "b.mp4", "--width", "160", "--height", "90")
     assert (tmp_path / "a.mp4").stat().st_size > 1000 and (tmp_path / "b.mp4").stat().st_size > 1000
 

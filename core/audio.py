@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 ANALYSIS_RATE = 16000
 MAX_DURATION = 3 * 3600.0
@@ -74,6 +73,7 @@ def to_mono_16k(samples: np.ndarray, rate: int) -> np.ndarray:
     mono = samples.mean(axis=1, dtype=np.float32) if samples.ndim == 2 else samples.astype(np.float32)
     if rate == ANALYSIS_RATE:
         return np.ascontiguousarray(mono)
+    from scipy.signal import resample_poly   # here: importing scipy.signal costs 1-2 s at start-up
     g = gcd(ANALYSIS_RATE, rate)
     return resample_poly(mono, ANALYSIS_RATE // g, rate // g).astype(np.float32)
 

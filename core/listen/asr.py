@@ -1,0 +1,124 @@
+"""Transcript with word times: faster-whisper (Whisper tiny.en, int8) over the speech regions.
+
+The speech regions are packed end to end (with 0.1 s of silence between them) so Whisper sees
+few 30 s windows, and the word times are mapped back to the take's clock. Long takes go in
+blocks of `asr_block` seconds of speech, so memory stays bounded. Hallucinations on non-speech
+(segments Whisper itself marks as probably silent, bracketed "[Music]" captions, symbols) are
+dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from core.listen import models
+from core.listen.types import ListenSettings, Word
+
+RATE = 16000
+GAP = 0.1        # seconds of silence put between packed regions
+
+_NON_WORD = re.compile(r"^[\W_]*$")
+_CAPTION = re.compile(r"^[\[(♪*].*[\])♪*]$")
+
+
+class _Packing:
+    """Maps times in the packed audio back to the take."""
+
+    def __init__(self, spans: list[tuple[float, float]]):
+        self.spans = spans                         # (take start, take end) per region
+        self.starts = []                           # packed start of each region
+        t = GAP                                    # packed audio starts with GAP of silence
+        for a, b in spans:
+            self.starts.append(t)
+            t += (b - a) + GAP
+
+    def to_take(self, t: float, is_end: bool = False) -> float:
+        i = int(np.searchsorted(self.starts, t, side="left" if is_end else "right")) - 1
+        i = min(max(i, 0), len(self.spans) - 1)
+        a, b = self.spans[i]
+        return float(min(max(a + (t - self.starts[i]), a), b))
+
+
+def _blocks(vad: list[tuple[float, float]], limit: float) -> list[list[tuple[float, float]]]:
+    """Group speech regions into blocks of at most `limit` seconds of speech; a single region
+    longer than that is cut into pieces."""
+    pieces: list[tuple[float, float]] = []
+    for a, b in vad:
+        while b - a > limit:
+            pieces.append((a, a + limit))
+            a += limit
+        pieces.append((a, b))
+    blocks: list[list[tuple[float, float]]] = []
+    total = 0.0
+    for a, b in pieces:
+        if not blocks or total + (b - a) > limit:
+            blocks.append([])
+            total = 0.0
+        blocks[-1].append((a, b))
+        total += b - a
+    return blocks
+
+
+def _fit_to_speech(words: list[Word], vad: list[tuple[float, float]]) -> None:
+    """A word stretched across a pause (Whisper's times are rough at the joins) is clipped to the
+    speech region holding most of it."""
+    starts = np.array([a for a, _ in vad])
+    for w in words:
+        i = max(int(np.searchsorted(starts, w.start, side="right")) - 1, 0)
+        j = max(int(np.searchsorted(starts, w.end, side="left")) - 1, 0)
+        if i >= j:
+            continue
+        best = max(range(i, j + 1), key=lambda k: min(w.end, vad[k][1]) - max(w.start, vad[k][0]))
+        a, b = vad[best]
+        start, end = max(w.start, a), min(w.end, b)
+        if end - start >= 0.02:
+            w.start, w.end = start, end
+
+
+def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings) -> tuple[list[Word], list[str]]:
+    """Words with take times and probabilities, plus warnings."""
+    warnings: list[str] = []
+    if not vad:
+        return [], warnings
+    model = models.whisper()
+    words: list[Word] = []
+    dropped = 0
+    for block in _blocks(vad, s.asr_block):
+        pack = _Packing(block)
+        gap = np.zeros(int(GAP * RATE), np.float32)
+        pieces = [gap]
+        for a, b in block:
+            pieces += [x[int(a * RATE):int(b * RATE)], gap]
+        audio = np.concatenate(pieces).astype(np.float32)
+        segments, _info = model.transcribe(
+            audio, language=s.language, beam_size=s.beam_size, word_timestamps=True,
+            condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
+            temperature=(0.0, 0.4, 0.8), no_speech_threshold=0.6, log_prob_threshold=-1.0,
+            compression_ratio_threshold=2.4)
+        for seg in segments:
+            if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8:
+                dropped += 1
+                continue
+            for w in seg.words or []:
+                text = w.word.strip()
+                if not text or _NON_WORD.match(text) or _CAPTION.match(text):
+                    continue
+                start = pack.to_take(float(w.start))
+                end = pack.to_take(float(w.end), is_end=True)
+                if end < start + 0.02:
+                    end = start + 0.02
+                words.append(Word(text=text, start=start, end=end, probability=float(w.probability)))
+    words.sort(key=lambda w: w.start)
+    _fit_to_speech(words, vad)
+    # keep times monotonic and non-overlapping
+    for prev, cur in zip(words, words[1:]):
+        if cur.start < prev.end:
+            mid = max(prev.start + 0.01, min(cur.start, prev.end))
+            prev.end = mid
+            cur.start = max(cur.start, mid)
+            cur.end = max(cur.end, cur.start + 0.01)
+    if dropped:
+        warnings.append(f"{dropped} stretch(es) of sound looked like non-speech to the recogniser and were skipped")
+    return words, warnings

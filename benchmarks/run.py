@@ -97,6 +97,28 @@ def bench_exports(track: FaceTrack, audio: Audio, quick: bool) -> None:
             f"RTF {t / video_track.duration:.2f}, {video_track.frames / t:.1f} frames/s")
 
 
+def bench_stage1() -> None:
+    """`avitalk listen` on 60 s of real speech in a fresh process: start-up and model loads count."""
+    import re
+    import subprocess
+    import soundfile as sf
+    sample = Path(__file__).resolve().parents[1] / "tests" / "data" / "listen" / "sample.wav"
+    x, rate = sf.read(sample, dtype="float32")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech60.wav"
+        sf.write(wav, np.concatenate([x, x])[: 60 * rate], rate)
+        avitalk = Path(sys.executable).with_name("avitalk")
+        for writer in ("rules", "smollm2"):
+            t = time.perf_counter()
+            out = subprocess.run([str(avitalk), "listen", str(wav), "-o", str(Path(tmp) / "a.avtp"), "--writer", writer],
+                                 capture_output=True, text=True, check=True).stdout
+            wall = time.perf_counter() - t
+            m = re.search(r"(\d+) segments.*listening ([\d.]+) s, instructions ([\d.]+) s", out)
+            row(f"listen + instruct 60 s speech ({writer})", f"{wall:.1f} s",
+                f"RTF {wall / 60:.2f} incl. start-up; listening {m.group(2)} s, instructions {m.group(3)} s, "
+                f"{m.group(1)} segments")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames (a smoke run)")
@@ -104,6 +126,7 @@ def main() -> None:
     track, audio = long_take(60.0)
     print(f"AVI-Talking Studio benchmarks on {platform.machine()}, {platform.python_version()}, "
           f"take {track.duration:.0f} s at {track.fps:g} fps")
+    bench_stage1()
     bench_rig(track)
     bench_render(track, 60 if args.quick else 300)
     bench_exports(track, audio, args.quick)

@@ -43,6 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
     _size_args(c)
     c.set_defaults(run=cmd_demo)
 
+    c = sub.add_parser("listen", help="listen to speech and write per-segment instructions into a project")
+    c.add_argument("audio", help="the voice recording (WAV, FLAC, OGG, MP3, ...)")
+    c.add_argument("-o", "--output", required=True, help=f"project file to write ({SUFFIX})")
+    c.add_argument("--script", help="text file with what is said (aligned instead of the recognised words)")
+    c.add_argument("--writer", default="smollm2",
+                   help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
+    c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
+    c.add_argument("--llm-model", help="the model name to ask the endpoint for")
+    c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
+    c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+    c.set_defaults(run=cmd_listen)
+
     c = sub.add_parser("render", help="render a take (.csv or .avtp) to an MP4 with its sound")
     c.add_argument("take", help="Live Link Face CSV or .avtp project")
     c.add_argument("--audio", help="the take's sound (needed for a CSV; a project carries its own)")
@@ -180,6 +192,36 @@ def cmd_import(args) -> None:
     project.settings.fps = args.fps
     save_project(project, out)
     print(f"wrote {out} ({track.duration:.1f} s of animation{', with audio' if audio else ''})")
+
+
+def cmd_listen(args) -> None:
+    from core.instruct import make_writer
+    from core.pipeline import listen_and_instruct
+    out = Path(args.output)
+    if out.suffix.lower() != SUFFIX:
+        raise CliError(f"{out}: a project file is named {SUFFIX}")
+    audio = load_audio(args.audio)
+    script = None
+    if args.script:
+        try:
+            script = Path(args.script).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"{args.script}: cannot read the script ({exc})") from exc
+    writer = make_writer(args.writer, llm_url=args.llm_url, llm_model=args.llm_model)
+    bar, update = _progress(f"listening to {Path(args.audio).name}")
+    with bar:
+        result = listen_and_instruct(audio, script=script, writer=writer, min_length=args.min_segment,
+                                     max_length=args.max_segment, progress=lambda name, f: update(f))
+    for warning in audio.warnings + result.warnings:
+        print(f"avitalk: warning: {warning}", file=sys.stderr)
+    project = Project(audio=audio, segments=result.segments)
+    project.settings.extra["stage1"] = {"writer": result.writer, "min_segment": args.min_segment,
+                                        "max_segment": args.max_segment, "script": bool(script)}
+    save_project(project, out)
+    took = sum(result.timings.values())
+    print(f"wrote {out}: {len(result.segments)} segments over {audio.duration:.1f} s "
+          f"(listening {result.timings['listen']:.1f} s, instructions {result.timings['instruct']:.1f} s, "
+          f"real-time factor {took / max(audio.duration, 1e-9):.2f})")
 
 
 def cmd_info(args) -> None:

@@ -87,3 +87,48 @@ def test_render_needs_a_project_with_animation(tmp_path, speech_like_wav):
     save_project(Project(audio=load_audio(speech_like_wav)), tmp_path / "empty.avtp")
     result = run("render", tmp_path / "empty.avtp", "-o", tmp_path / "x.mp4", ok=False)
     assert result.returncode == 2 and "no animation yet" in result.stderr
+
+
+@pytest.fixture
+def speech_10s(tmp_path):
+    """The first 10 s of real telephone speech (pyannote-audio's sample, MIT)."""
+    import soundfile as sf
+    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
+    path = tmp_path / "speech.wav"
+    sf.write(path, x[: 10 * rate], rate)
+    return path
+
+
+def test_listen_writes_instructed_segments_with_evidence(tmp_path, speech_10s):
+    project = tmp_path / "take.avtp"
+    result = run("listen", speech_10s, "-o", project)
+    assert "segments over 10.0 s" in result.stdout
+    info = json.loads(run("info", project, "--json").stdout)
+    segments = info["segments"]
+    assert len(segments) >= 2
+    assert segments[0]["start"] == 0.0 and segments[-1]["end"] == pytest.approx(10.0, abs=0.05)
+    for a, b in zip(segments, segments[1:]):
+        assert a["end"] == b["start"]
+    words = [w for s in segments for w in s["evidence"]["words"]]
+    assert len(words) >= 8 and all(s["evidence"]["prosody"] for s in segments if s["evidence"]["words"])
+    assert all(w["start"] <= w["end"] for w in words)
+    assert {s["instruction"]["writer"] for s in segments} <= {"smollm2-135m", "rules"}
+    assert all(s["instruction"]["text"].startswith("A person feels") for s in segments)
+
+
+def test_listen_with_an_unreachable_endpoint_falls_back_to_rules(tmp_path, speech_10s):
+    project = tmp_path / "take.avtp"
+    result = run("listen", speech_10s, "-o", project, "--llm-url", "http://127.0.0.1:9/v1", "--writer", "rules")
+    assert "warning" in result.stderr and "rule" in result.stderr
+    info = json.loads(run("info", project, "--json").stdout)
+    assert {s["instruction"]["writer"] for s in info["segments"]} == {"rules"}
+
+
+def test_listen_to_silence(tmp_path):
+    import soundfile as sf
+    path = tmp_path / "silence.wav"
+    sf.write(path, np.zeros(16000 * 3, np.float32), 16000)
+    result = run("listen", path, "-o", tmp_path / "s.avtp", "--writer", "rules")
+    assert "warning" in result.stderr
+    info = json.loads(run("info", tmp_path / "s.avtp", "--json").stdout)
+    assert len(info["segments"]) == 1 and info["segments"][0]["instruction"]["emotion"] == "neutral"

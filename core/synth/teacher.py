@@ -1,0 +1,43 @@
+"""The procedural teacher: phones + timed instructions + prosody -> a FaceTrack.
+
+It produces stage 2's training targets, and serves as a baseline at use time when driven by
+the aligner's phones. Parts (each its own module): coarticulated visemes for lips, jaw and
+tongue; FACS-based expressions from the instructions; blinks, gaze and head motion from
+prosody. They combine as a soft union (1 - (1-a)(1-b)) so no channel leaves 0..1, except
+that a bilabial closure wins over any jaw opening the expression asks for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.arkit import INDEX, NUM_BLENDSHAPES
+from core.synth.expression import expression_weights
+from core.synth.gestures import gestures
+from core.synth.visemes import lip_weights
+from core.track import FaceTrack
+
+JAW = INDEX["jawOpen"]
+
+
+def teacher_track(phones: list[tuple[str, float, float]], segments: list[tuple[float, float, str]],
+                  duration: float, fps: float = 30.0, pitch_st: np.ndarray | None = None,
+                  loud: np.ndarray | None = None, seed: int = 0) -> FaceTrack:
+    """The teacher's performance. phones: ARPAbet [(phone, start, end)]; segments: [(start, end,
+    instruction text)]; pitch_st / loud: per-frame prosody at `fps` (semitones vs the speaker,
+    NaN unvoiced; loudness 0..1), zeros when not given."""
+    frames = int(round(duration * fps))
+    pitch_st = np.zeros(frames) if pitch_st is None else np.asarray(pitch_st, float)[:frames]
+    loud = np.full(frames, 0.5) if loud is None else np.asarray(loud, float)[:frames]
+    lips = lip_weights(phones, frames, fps, loud)
+    expr, posture = expression_weights(segments, frames, fps)
+    pauses = [s for (_, s, _), nxt in zip(phones, phones[1:]) if nxt[0] == "SIL"]
+    base = gestures(frames, fps, pitch_st, loud, seed=seed, pause_ends=pauses)
+    out = base.copy()
+    w = out[:, :NUM_BLENDSHAPES]
+    for layer in (expr, lips):
+        w[:] = 1.0 - (1.0 - w) * (1.0 - layer)
+    closure = np.clip(lips[:, INDEX["mouthPressLeft"]] / 0.45, 0.0, 1.0)
+    w[:, JAW] = lips[:, JAW] + expr[:, JAW] * (1.0 - closure)
+    out[:, NUM_BLENDSHAPES] += posture
+    return FaceTrack(fps, np.clip(out, -1.0, 1.0))

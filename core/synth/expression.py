@@ -13,6 +13,7 @@ import numpy as np
 
 from core.arkit import INDEX, NUM_BLENDSHAPES
 from core.instruct.wording import VOCABULARY, parse
+from core.motion.conditioning import ramp
 
 BOTH = ("Left", "Right")
 
@@ -92,8 +93,8 @@ def expression_weights(segments: list[tuple[float, float, str]], frames: int, fp
     cover = np.zeros(frames)
     for k, (start, end, text) in enumerate(segments):
         vec, head = expression_vector(text)
-        rise = _ramp(t, start - ease / 2, start + ease / 2) if k > 0 else _ramp(t, start, start + ease)
-        fall = 1 - _ramp(t, end - ease / 2, end + ease / 2) if k < len(segments) - 1 else 1 - _ramp(t, end - ease, end)
+        rise = ramp(t, start - ease / 2, start + ease / 2) if k > 0 else ramp(t, start, start + ease)
+        fall = 1 - ramp(t, end - ease / 2, end + ease / 2) if k < len(segments) - 1 else 1 - ramp(t, end - ease, end)
         env = rise * fall
         weights += env[:, None] * vec[None, :]
         pitch += env * head
@@ -101,8 +102,3 @@ def expression_weights(segments: list[tuple[float, float, str]], frames: int, fp
     # Where neighbours overlap their envelopes sum to one; elsewhere the face eases to rest.
     scale = np.maximum(cover, 1.0)
     return (weights / scale[:, None]).astype(np.float32), (pitch / scale).astype(np.float32)
-
-
-def _ramp(t: np.ndarray, a: float, b: float) -> np.ndarray:
-    x = np.clip((t - a) / max(b - a, 1e-6), 0.0, 1.0)
-    return x * x * (3 - 2 * x)

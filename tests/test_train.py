@@ -1,0 +1,156 @@
+"""Training the motion model on a tiny synthetic dataset written here in the dataset format:
+the loss falls, checkpoints carry their config and are written atomically, resume is exact,
+and the result loads for inference without the training package."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.arkit import INDEX, NUM_BLENDSHAPES
+from core.motion.checkpoint import load_motion_model
+from core.motion.generate import generate
+from core.motion.model import MotionConfig
+from core.synth import train as training
+from core.synth.train import TrainConfig, latest_checkpoint, train
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = MotionConfig(width=32, blocks=2, dilations=(1, 2))
+
+
+def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0) -> Path:
+    """Speech whose 'loudness' drives jawOpen, an instruction (one of two directions) that
+    drives the smile, blinks and a slow head nod: random, but learnable."""
+    rng = np.random.default_rng(seed)
+    styles = rng.normal(size=(2, 384)).astype(np.float32)
+    styles /= np.linalg.norm(styles, axis=1, keepdims=True)
+    entries = []
+    (root / "items").mkdir(parents=True)
+    for n in range(items):
+        frames = int(rng.integers(70, 130))
+        speech = np.zeros((frames, 48), np.float32)
+        phones = np.repeat(rng.integers(0, 40, size=frames // 4 + 1), 4)[:frames]
+        speech[np.arange(frames), phones] = 1.0
+        loud = np.clip(np.convolve(rng.random(frames), np.ones(5) / 5, "same"), 0, 1).astype(np.float32)
+        speech[:, 42] = loud
+        motion = np.zeros((frames, 55), np.float32)
+        motion[:, INDEX["jawOpen"]] = 0.7 * loud
+        half = frames // 2
+        bounds = np.array([[0, half], [half, frames]], np.int32)
+        kinds = rng.integers(0, 2, size=2)
+        for (a, b), k in zip(bounds, kinds):
+            motion[a:b, INDEX["mouthSmileLeft"]] = motion[a:b, INDEX["mouthSmileRight"]] = 0.6 if k else 0.05
+        motion[::25, INDEX["eyeBlinkLeft"]] = motion[::25, INDEX["eyeBlinkRight"]] = 1.0
+        motion[:, NUM_BLENDSHAPES] = 0.05 * np.sin(np.arange(frames) / 10)
+        name = f"items/{n:06d}.npz"
+        np.savez(root / name, speech=speech, motion=motion, seg_embeddings=styles[kinds], seg_bounds=bounds)
+        entries.append({"file": name, "frames": frames, "split": "heldout" if n >= items - 2 else "train",
+                        "segments": [{"start": int(a), "end": int(b), "emotion": "happy" if k else "neutral",
+                                      "intensity": 1, "text": "", "canonical": ""}
+                                     for (a, b), k in zip(bounds, kinds)]})
+    (root / "index.json").write_text(json.dumps({"version": 1, "fps": 30.0, "features": 48, "items": entries}))
+    return root
+
+
+def tiny_config(data: Path, out: Path, **kw) -> TrainConfig:
+    base = dict(data=str(data), out=str(out), steps=30, batch=8, window=48, lr=3e-3, warmup=5, min_lr=3e-4,
+                log_every=5, eval_every=15, ckpt_every=15, eval_windows=8, threads=1, model=TINY)
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_tiny_dataset(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def trained(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    return train(tiny_config(dataset, out), progress=False), out
+
+
+def test_thirty_steps_lower_the_loss(trained):
+    result, _ = trained
+    losses = [result.step_losses[s] for s in sorted(result.step_losses)]
+    assert len(losses) == 30
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    held = result.history["heldout"]
+    assert [s for s, _ in held] == [15, 30] and held[-1][1]["loss"] < held[0][1]["loss"] * 1.05
+
+
+def test_checkpoint_carries_its_config_and_is_complete(trained):
+    result, out = trained
+    ckpt = latest_checkpoint(out)
+    assert ckpt.name == "step_0000030.safetensors" and ckpt.with_suffix(".pt").exists()
+    meta = json.loads(ckpt.with_suffix(".json").read_text())
+    assert MotionConfig.from_json(meta["model"]) == TINY and meta["step"] == 30
+    assert TrainConfig.from_json(meta["train"]).window == 48
+    assert len(meta["normalisation"]["mean"]) == 55 and min(meta["normalisation"]["std"]) == pytest.approx(0.02)
+    assert not list(out.rglob("*.part*"))                      # no temporary files left behind
+    report = json.loads((out / "report.json").read_text())
+    assert report["step"] == 30 and report["steps_per_s"] > 0 and report["final_heldout"]["loss"] > 0
+    assert "| 30 |" in (out / "report.md").read_text()
+
+
+def test_a_failed_checkpoint_write_leaves_the_previous_one(dataset, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    train(tiny_config(dataset, out, steps=4, ckpt_every=2, eval_every=100), progress=False, stop_after=2)
+    assert latest_checkpoint(out).name == "step_0000002.safetensors"
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr("core.motion.checkpoint.save", broken)
+    with pytest.raises(OSError):
+        train(tiny_config(dataset, out, steps=4, ckpt_every=2, eval_every=100), progress=False, resume=True)
+    assert latest_checkpoint(out).name == "step_0000002.safetensors"
+    assert not list(out.rglob("*.part*"))
+
+
+def test_resume_continues_exactly(dataset, tmp_path):
+    cfg = dict(steps=8, ckpt_every=100, eval_every=4)
+    whole = train(tiny_config(dataset, tmp_path / "a", **cfg), progress=False)
+    first = train(tiny_config(dataset, tmp_path / "b", **cfg), progress=False, stop_after=4)
+    assert first.step == 4 and first.model_path is None
+    rest = train(tiny_config(dataset, tmp_path / "b", **cfg), progress=False, resume=True)
+    assert sorted(rest.step_losses) == [5, 6, 7, 8]
+    assert [rest.step_losses[s] for s in range(5, 9)] == [whole.step_losses[s] for s in range(5, 9)]
+    assert rest.history["train"][-1] == whole.history["train"][-1]         # steps 6-8 on both
+    assert rest.history["heldout"] == whole.history["heldout"]
+
+
+def test_trained_model_loads_and_generates(trained, dataset):
+    result, out = trained
+    bundle = load_motion_model(out)
+    assert bundle.config == TINY and not bundle.model.training and bundle.fps == 30.0
+    with np.load(dataset / "items/000000.npz") as z:
+        speech, emb, bounds = z["speech"], z["seg_embeddings"], z["seg_bounds"]
+    track = generate(bundle, speech, emb, bounds, steps=4, seed=3)
+    assert track.frames == len(speech) and track.fps == 30.0
+    assert track.weights.min() >= 0.0 and track.weights.max() <= 1.0
+
+
+def test_loading_and_generation_need_no_training_code(trained):
+    _, out = trained
+    code = ("import sys, core.motion.generate; from core.motion.checkpoint import load_motion_model; "
+            f"b = load_motion_model({str(out)!r}); assert b.model is not None; "
+            "bad = [m for m in sys.modules if m.startswith('core.synth')]; assert not bad, bad")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_command_line(dataset, tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import train_motion
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    out = tmp_path / "cli"
+    assert train_motion.main(["--data", str(dataset), "--out", str(out), "--steps", "3", "--batch", "4",
+                              "--window", "32", "--model-width", "16", "--model-blocks", "1",
+                              "--model-dilations", "1", "--threads", "1", "--no-progress"]) == 0
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["model"]["width"] == 16 and meta["model"]["dilations"] == [1] and meta["step"] == 3
+    assert training.TrainConfig.from_json(meta["train"]).batch == 4

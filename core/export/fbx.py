@@ -39,6 +39,7 @@ from core.export.fbx_binary import (
     properties70,
     write_document,
 )
+from core import __version__
 from core.face.rig import PART_NAMES, FaceRig, vertex_normals
 from core.fileio import atomic_write
 from core.track import FaceTrack
@@ -152,17 +153,14 @@ def _header(take: str | None) -> list[Node]:
     p70 = properties70(info)
     prop(p70, "DocumentUrl", "KString", "Url", "", "/avi_talking.fbx")
     prop(p70, "SrcDocumentUrl", "KString", "Url", "", "/avi_talking.fbx")
-    prop(p70, "Original", "Compound", "", "")
-    prop(p70, "Original|ApplicationVendor", "KString", "", "", "AVI-Talking Studio")
-    prop(p70, "Original|ApplicationName", "KString", "", "", "AVI-Talking Studio")
-    prop(p70, "Original|ApplicationVersion", "KString", "", "", "0.1")
-    prop(p70, "Original|DateTime_GMT", "DateTime", "", "", "01/01/1970 00:00:00.000")
-    prop(p70, "Original|FileName", "KString", "", "", "/avi_talking.fbx")
-    prop(p70, "LastSaved", "Compound", "", "")
-    prop(p70, "LastSaved|ApplicationVendor", "KString", "", "", "AVI-Talking Studio")
-    prop(p70, "LastSaved|ApplicationName", "KString", "", "", "AVI-Talking Studio")
-    prop(p70, "LastSaved|ApplicationVersion", "KString", "", "", "0.1")
-    prop(p70, "LastSaved|DateTime_GMT", "DateTime", "", "", "01/01/1970 00:00:00.000")
+    for group in ("Original", "LastSaved"):
+        prop(p70, group, "Compound", "", "")
+        prop(p70, f"{group}|ApplicationVendor", "KString", "", "", "AVI-Talking Studio")
+        prop(p70, f"{group}|ApplicationName", "KString", "", "", "AVI-Talking Studio")
+        prop(p70, f"{group}|ApplicationVersion", "KString", "", "", __version__)
+        prop(p70, f"{group}|DateTime_GMT", "DateTime", "", "", "01/01/1970 00:00:00.000")
+        if group == "Original":
+            prop(p70, "Original|FileName", "KString", "", "", "/avi_talking.fbx")
     return [ext, Node("FileId", file_id()), Node("CreationTime", CREATION_TIME), Node("Creator", CREATOR)]
 
 

@@ -22,6 +22,20 @@ def _num(d: dict, key: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def _band(value: float, very_low: float, low: float, high: float, very_high: float,
+          words: tuple[str, str, str, str, str]) -> str:
+    """The word for `value` on a five-step scale (thresholds inclusive at the extremes)."""
+    if value >= very_high:
+        return words[4]
+    if value >= high:
+        return words[3]
+    if value <= very_low:
+        return words[0]
+    if value <= low:
+        return words[1]
+    return words[2]
+
+
 def describe_prosody(evidence: dict[str, Any]) -> str:
     """E.g. "pitch high and rising, lively, loud, fast, short pause before".
 
@@ -39,16 +53,8 @@ def describe_prosody(evidence: dict[str, Any]) -> str:
     if level is None:
         parts.append("no clear pitch")
     else:
-        if level >= PITCH_VERY_HIGH:
-            word = "pitch very high"
-        elif level >= PITCH_HIGH:
-            word = "pitch high"
-        elif level <= -PITCH_VERY_HIGH:
-            word = "pitch very low"
-        elif level <= -PITCH_HIGH:
-            word = "pitch low"
-        else:
-            word = "pitch normal"
+        word = _band(level, -PITCH_VERY_HIGH, -PITCH_HIGH, PITCH_HIGH, PITCH_VERY_HIGH,
+                     ("pitch very low", "pitch low", "pitch normal", "pitch high", "pitch very high"))
         if trend is not None and trend >= TREND:
             word += " and rising"
         elif trend is not None and trend <= -TREND:
@@ -61,28 +67,12 @@ def describe_prosody(evidence: dict[str, Any]) -> str:
             parts.append("flat intonation")
     loud = _num(p, "loudness_db")
     if loud is not None:
-        if loud >= VERY_LOUD:
-            parts.append("very loud")
-        elif loud >= LOUD:
-            parts.append("loud")
-        elif loud <= -VERY_LOUD:
-            parts.append("very quiet")
-        elif loud <= -LOUD:
-            parts.append("quiet")
-        else:
-            parts.append("normal loudness")
+        parts.append(_band(loud, -VERY_LOUD, -LOUD, LOUD, VERY_LOUD,
+                           ("very quiet", "quiet", "normal loudness", "loud", "very loud")))
     rate = _num(p, "rate_relative")
     if rate is not None:
-        if rate >= VERY_FAST:
-            parts.append("very fast")
-        elif rate >= FAST:
-            parts.append("fast")
-        elif rate <= 1 / VERY_FAST:
-            parts.append("very slow")
-        elif rate <= 1 / FAST:
-            parts.append("slow")
-        else:
-            parts.append("normal pace")
+        parts.append(_band(rate, 1 / VERY_FAST, 1 / FAST, FAST, VERY_FAST,
+                           ("very slow", "slow", "normal pace", "fast", "very fast")))
     for key, where in (("pause_before_s", "before"), ("pause_after_s", "after")):
         gap = _num(p, key)
         if gap is not None and gap >= PAUSE_LONG:

@@ -55,3 +55,20 @@ def test_callback_reports_and_cancels(model):
 
 def test_default_size_is_a_few_million_parameters():
     assert 2e6 < Denoiser(MotionConfig()).parameters_count < 8e6
+
+
+def test_a_frame_does_not_depend_on_the_window_length():
+    """Per-frame normalisation: cropping the window changes nothing beyond the receptive field
+    (whole takes, 4 s training windows and regeneration windows all see the same network)."""
+    torch.manual_seed(0)
+    config = MotionConfig(width=64, blocks=2, dilations=(1, 2))
+    m = Denoiser(config).eval()
+    for p in m.parameters():                      # the zero-initialised output convs would hide it
+        torch.nn.init.normal_(p, std=0.1)
+    reach = sum((config.kernel - 1) // 2 * config.dilations[i % 2] for i in range(config.blocks))
+    x, s, c = torch.randn(1, 200, 55), torch.randn(1, 200, 48), torch.randn(1, 200, 384)
+    t = torch.tensor([500])
+    with torch.no_grad():
+        full, crop = m(x, t, s, c), m(x[:, :100], t, s[:, :100], c[:, :100])
+    torch.testing.assert_close(crop[:, :100 - reach], full[:, :100 - reach], rtol=1e-4, atol=1e-5)
+    assert (crop[:, 100 - reach:] - full[:, 100 - reach:100]).abs().max() > 1e-4

@@ -22,7 +22,7 @@ from core.arkit import NUM_CHANNELS
 class MotionConfig:
     speech_features: int = 48          # phones one-hot + prosody, per frame
     instruction_features: int = 384    # all-MiniLM-L6-v2 embedding size
-    width: int = 256
+    width: int = 192
     blocks: int = 8
     kernel: int = 5
     dilations: tuple[int, ...] = (1, 2, 4, 8)
@@ -48,12 +48,33 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 
 
+class FrameNorm(nn.Module):
+    """Layer norm over the channels of each frame (B, W, T), with a learned scale and shift.
+
+    Statistics never mix frames, so a frame's output does not depend on how long the window
+    is: training on 4 s windows, generating a whole take and regenerating one segment with its
+    margins all see the same network. (GroupNorm over time did not: its statistics came from
+    the whole window.)
+    """
+
+    def __init__(self, width: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(width))
+        self.bias = nn.Parameter(torch.zeros(width))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        mean = h.mean(1, keepdim=True)
+        var = (h - mean).pow(2).mean(1, keepdim=True)
+        return (h - mean) * torch.rsqrt(var + self.eps) * self.weight[:, None] + self.bias[:, None]
+
+
 class Block(nn.Module):
     """Residual: norm -> FiLM(condition) -> dilated conv -> GELU -> 1x1 conv."""
 
     def __init__(self, width: int, kernel: int, dilation: int):
         super().__init__()
-        self.norm = nn.GroupNorm(8, width)
+        self.norm = FrameNorm(width)
         self.film = nn.Linear(width, 2 * width)
         self.conv = nn.Conv1d(width, width, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
         self.out = nn.Conv1d(width, width, 1)
@@ -78,7 +99,7 @@ class Denoiser(nn.Module):
         self.time_in = nn.Sequential(nn.Linear(w, w), nn.GELU(), nn.Linear(w, w))
         self.blocks = nn.ModuleList(
             Block(w, config.kernel, config.dilations[i % len(config.dilations)]) for i in range(config.blocks))
-        self.norm = nn.GroupNorm(8, w)
+        self.norm = FrameNorm(w)
         self.motion_out = nn.Linear(w, config.channels)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, speech: torch.Tensor, instruction: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,9 @@ An `.avtp` file is a zip archive a user can copy or mail:
     project.json          format name, version, settings, segments, track and audio metadata
     audio/<file name>     the original audio file, byte for byte
     tracks/<name>.npy     one FaceTrack each (frames x 55 float32)
+    analysis/speech.npy   optional: the listener's per-frame speech features at the project's
+                          frame rate (what the motion model reads), so a segment can be
+                          regenerated without listening to the audio again
 Saving is atomic (temporary file, then rename). Loading checks everything and raises
 ProjectError naming the problem: not a zip, truncated, foreign, newer version, bad field.
 """
@@ -82,6 +85,7 @@ class Project:
     segments: list[Segment] = field(default_factory=list)
     tracks: dict[str, FaceTrack] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
+    speech_features: np.ndarray | None = None    # (frames, F) float32 at settings.fps, or None
 
     @property
     def main_track(self) -> FaceTrack | None:
@@ -142,6 +146,13 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
         buf = io.BytesIO()
         np.save(buf, track.data, allow_pickle=False)
         members.append((member, buf.getvalue()))
+    if project.speech_features is not None:
+        features = np.ascontiguousarray(project.speech_features, np.float32)
+        doc["speech_features"] = {"member": "analysis/speech.npy", "fps": project.settings.fps,
+                                  "shape": list(features.shape)}
+        buf = io.BytesIO()
+        np.save(buf, features, allow_pickle=False)
+        members.append(("analysis/speech.npy", buf.getvalue()))
     text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
     with atomic_write(path) as f, zipfile.ZipFile(f, "w") as z:
         z.writestr("project.json", text, compress_type=zipfile.ZIP_DEFLATED)
@@ -209,6 +220,10 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
         for name, meta in _require(doc, "tracks", dict).items():
             data = _load_npy(blob(_require(meta, "member", str)), f"track {name!r}")
             tracks[name] = FaceTrack(float(_require(meta, "fps", (int, float))), data)
+        features = None
+        if doc.get("speech_features") is not None:
+            meta = _require(doc, "speech_features", dict)
+            features = _load_npy(blob(_require(meta, "member", str)), "the speech features", columns=None)
         audio = None
         if doc.get("audio") is not None:
             meta = _require(doc, "audio", dict)
@@ -217,7 +232,7 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
         raise ProjectError(f"{p}: the embedded audio is unusable: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
         raise ProjectError(f"{p}: {exc}") from exc
-    return Project(audio=audio, segments=segments, tracks=tracks, settings=settings)
+    return Project(audio=audio, segments=segments, tracks=tracks, settings=settings, speech_features=features)
 
 
 def _require(doc: Any, key: str, kind: type | tuple) -> Any:
@@ -250,11 +265,11 @@ def _segment_from(data: Any, index: int) -> Segment:
         raise ValueError(f"segment {index}: {exc}") from exc
 
 
-def _load_npy(data: bytes, what: str) -> np.ndarray:
+def _load_npy(data: bytes, what: str, columns: int | None = NUM_CHANNELS) -> np.ndarray:
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise ValueError(f"{what} is damaged ({exc})") from exc
-    if array.ndim != 2 or array.shape[1] != NUM_CHANNELS:
-        raise ValueError(f"{what} has shape {array.shape}, expected frames x {NUM_CHANNELS}")
+    if array.ndim != 2 or (columns is not None and array.shape[1] != columns):
+        raise ValueError(f"{what} has shape {array.shape}, expected frames x {columns or 'features'}")
     return array.astype(np.float32)

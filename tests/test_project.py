@@ -33,6 +33,7 @@ def sample_project():
                   Segment(1.2, 1.5, Instruction("Calm.", "neutral", 0.2))],
         tracks={MAIN_TRACK: FaceTrack(30.0, data)},
         settings=Settings(fps=30.0, sampling_steps=6, guidance=1.5, extra={"llm": "embedded"}),
+        speech_features=rng.random((45, 48)).astype(np.float32),
     )
 
 
@@ -43,6 +44,10 @@ def assert_same(a: Project, b: Project):
     for k in a.tracks:
         assert a.tracks[k].fps == b.tracks[k].fps
         np.testing.assert_array_equal(a.tracks[k].data, b.tracks[k].data)
+    if a.speech_features is None:
+        assert b.speech_features is None
+    else:
+        np.testing.assert_array_equal(a.speech_features, b.speech_features)
     if a.audio is None:
         assert b.audio is None
     else:

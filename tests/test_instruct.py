@@ -18,7 +18,7 @@ from core.instruct import EndpointWriter, LocalLMWriter, RulesWriter, compose, i
 from core.listen import describe_prosody
 from core.instruct.endpoint import extract_json
 from core.instruct.models import embedded_cache_dir, forget_models, load_causal_lm, load_log
-from core.instruct.wording import INTENSITY_ADVERBS, VOCABULARY, Phrase, level
+from core.instruct.wording import level_value, INTENSITY_ADVERBS, VOCABULARY, Phrase, level
 from core.project import EMOTIONS, Instruction
 
 LOUD_FAST_HIGH = {"pitch_level_st": 3.0, "pitch_range_st": 9.0, "pitch_trend_st_per_s": 0.0, "loudness_db": 6.0,
@@ -80,6 +80,8 @@ def test_parse_is_lenient_and_rewrite_follows_the_controls():
     e, i, p = parse("A person feels really mad and speaks with brows strongly lowered, inner brows raised.")
     assert e == "angry" and level(i) == 3 and [q.action for q in p] == ["brows_lowered", "inner_brows_raised"]
     assert parse("whatever the user typed")[0] == "neutral"
+    assert parse("Make this line very angry.")[:2] == ("angry", level_value(3))   # a typed request
+    assert parse("slightly happy, please")[:2] == ("happy", level_value(0))
     text = compose("angry", 0.9)
     assert parse(rewrite(text, intensity=0.1))[1] < 0.2
     assert rewrite(text, intensity=0.1).startswith(f"A person feels {INTENSITY_ADVERBS[0]} angry")

@@ -217,11 +217,14 @@ def parse(text: str, strict: bool = False) -> tuple[str, float, list[Phrase]]:
             if m.group("adv"):
                 intensity = level_value(_ADVERB_ALIASES[m.group("adv").lower()])
             break
-    if emotion is None:  # any emotion word anywhere
-        for word in re.findall(r"[a-z]+", (text or "").lower()):
+    if emotion is None:  # any emotion word anywhere, with the degree adverb just before it
+        words = re.findall(r"[a-z]+", (text or "").lower())
+        for i, word in enumerate(words):
             emo = next((e for e, a in ADJECTIVES.items() if a == word), None) or SYNONYMS.get(word)
             if emo:
                 emotion = emo
+                if i > 0 and words[i - 1] in _ADVERB_ALIASES:
+                    intensity = level_value(_ADVERB_ALIASES[words[i - 1]])
                 break
     phrases = _find_phrases(text or "")
     if strict:

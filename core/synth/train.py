@@ -47,7 +47,7 @@ class TrainConfig:
     out: str = "runs/motion"
     steps: int = 3000
     batch: int = 32
-    window: int = 120                 # frames per training window (4 s at 30 fps)
+    window: int = 150                 # frames per training window (5 s at 30 fps)
     lr: float = 1e-3
     min_lr: float = 1e-4              # the cosine decays to this
     warmup: int = 200
@@ -65,7 +65,7 @@ class TrainConfig:
     keep_checkpoints: int = 2
     eval_windows: int = 64
     threads: int = 0                  # torch threads; 0 leaves torch's default
-    final_dtype: str = "float32"      # "float16" halves the shipped model.safetensors
+    final_dtype: str = "float16"      # the shipped model.safetensors in half precision (float32 to keep it)
     model: MotionConfig = field(default_factory=MotionConfig)
 
     def to_json(self) -> dict:

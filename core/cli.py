@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from core.audio import Audio, AudioError, load_audio
-from core.project import MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, save_project
+from core.project import EMOTIONS, MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, save_project
 from core.track import DEFAULT_FPS, FaceTrack
 
 EXPORT_SUFFIXES = (".fbx", ".glb", ".csv")
@@ -46,14 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("listen", help="listen to speech and write per-segment instructions into a project")
     c.add_argument("audio", help="the voice recording (WAV, FLAC, OGG, MP3, ...)")
     c.add_argument("-o", "--output", required=True, help=f"project file to write ({SUFFIX})")
-    c.add_argument("--script", help="text file with what is said (aligned instead of the recognised words)")
-    c.add_argument("--writer", default="smollm2",
-                   help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
-    c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
-    c.add_argument("--llm-model", help="the model name to ask the endpoint for")
-    c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
-    c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+    _stage1_args(c)
     c.set_defaults(run=cmd_listen)
+
+    c = sub.add_parser("generate", help="both stages: speech to an animated project (and straight to files)")
+    c.add_argument("audio", help="the voice recording (WAV, FLAC, OGG, MP3, ...)")
+    c.add_argument("-o", "--output", required=True, help=f"project file to write ({SUFFIX})")
+    _stage1_args(c)
+    c.add_argument("--instruction", help="give every segment this instruction instead of the writer's")
+    c.add_argument("--export", action="append", default=[], metavar="FILE",
+                   help="also export the performance: .fbx, .glb or .csv (repeatable)")
+    c.add_argument("--video", metavar="FILE.mp4", help="also render the performance to a video with the sound")
+    _size_args(c)
+    _stage2_args(c)
+    c.add_argument("--seed", type=int, default=0, help="variation of the whole take (default 0)")
+    c.set_defaults(run=cmd_generate)
+
+    c = sub.add_parser("regen", help="regenerate one segment of a project; every other frame stays as it is")
+    c.add_argument("project", help=f"the project ({SUFFIX}); rewritten in place unless -o is given")
+    c.add_argument("--segment", type=int, required=True, metavar="N", help="segment number as `avitalk info` shows it (from 0)")
+    c.add_argument("--instruction", help="the segment's new instruction text")
+    c.add_argument("--emotion", choices=EMOTIONS, help="rewrite the instruction for this emotion")
+    c.add_argument("--intensity", type=float, help="rewrite the instruction for this intensity (0..1)")
+    c.add_argument("--seed", type=int, help="the segment's variation seed (default: keep it)")
+    c.add_argument("-o", "--output", help=f"write the result here instead ({SUFFIX})")
+    _stage2_args(c, steps_default=None)
+    c.set_defaults(run=cmd_regen)
 
     c = sub.add_parser("render", help="render a take (.csv or .avtp) to an MP4 with its sound")
     c.add_argument("take", help="Live Link Face CSV or .avtp project")
@@ -85,6 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", default="sheet.png")
     c.set_defaults(run=cmd_face_sheet)
     return p
+
+
+def _stage1_args(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--script", help="text file with what is said (aligned instead of the recognised words)")
+    c.add_argument("--writer", default="smollm2",
+                   help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
+    c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
+    c.add_argument("--llm-model", help="the model name to ask the endpoint for")
+    c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
+    c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+
+
+def _stage2_args(c: argparse.ArgumentParser, steps_default: int | None = 8) -> None:
+    keep = " (default: the project's)" if steps_default is None else ""
+    c.add_argument("--model", help="a motion-model checkpoint (file or folder) instead of the shipped one")
+    c.add_argument("--steps", type=int, default=steps_default, help=f"sampling steps{keep or ' (default 8)'}")
+    c.add_argument("--guidance", type=float, default=None if steps_default is None else 2.0,
+                   help=f"instruction guidance strength{keep or ' (default 2.0)'}")
 
 
 def _size_args(c: argparse.ArgumentParser) -> None:
@@ -138,10 +174,10 @@ def cmd_demo(args) -> None:
     _render(track, audio, args)
 
 
-def _render(track: FaceTrack, audio: Audio | None, args) -> None:
+def _render(track: FaceTrack, audio: Audio | None, args, output: str | None = None) -> None:
     from core.export.video import write_video
     from core.face import load_rig
-    output = args.output
+    output = output or args.output
     if Path(output).suffix.lower() != ".mp4":
         raise CliError(f"{output}: the video is written as MP4; name it .mp4")
     bar, update = _progress(f"rendering {Path(output).name}")
@@ -194,13 +230,9 @@ def cmd_import(args) -> None:
     print(f"wrote {out} ({track.duration:.1f} s of animation{', with audio' if audio else ''})")
 
 
-def cmd_listen(args) -> None:
+def _stage1(args, audio: Audio):
     from core.instruct import make_writer
     from core.pipeline import listen_and_instruct
-    out = Path(args.output)
-    if out.suffix.lower() != SUFFIX:
-        raise CliError(f"{out}: a project file is named {SUFFIX}")
-    audio = load_audio(args.audio)
     script = None
     if args.script:
         try:
@@ -214,14 +246,117 @@ def cmd_listen(args) -> None:
                                      max_length=args.max_segment, progress=lambda name, f: update(f))
     for warning in audio.warnings + result.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)
-    project = Project(audio=audio, segments=result.segments)
-    project.settings.extra["stage1"] = {"writer": result.writer, "min_segment": args.min_segment,
-                                        "max_segment": args.max_segment, "script": bool(script)}
+    return result, {"writer": result.writer, "min_segment": args.min_segment, "max_segment": args.max_segment,
+                    "script": bool(script)}
+
+
+def _project_path(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() != SUFFIX:
+        raise CliError(f"{out}: a project file is named {SUFFIX}")
+    return out
+
+
+def cmd_listen(args) -> None:
+    from core.pipeline import make_project
+    out = _project_path(args.output)
+    audio = load_audio(args.audio)
+    result, stage1 = _stage1(args, audio)
+    project = make_project(audio, result, DEFAULT_FPS)
+    project.settings.extra["stage1"] = stage1
     save_project(project, out)
     took = sum(result.timings.values())
     print(f"wrote {out}: {len(result.segments)} segments over {audio.duration:.1f} s "
           f"(listening {result.timings['listen']:.1f} s, instructions {result.timings['instruct']:.1f} s, "
           f"real-time factor {took / max(audio.duration, 1e-9):.2f})")
+
+
+def _load_model(path: str | None):
+    from core.motion.checkpoint import load_default_model
+    try:
+        return load_default_model(path)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise CliError(f"cannot load the motion model: {exc}") from exc
+
+
+def _sampling_bar(desc: str):
+    bar, update = _progress(desc)
+    return bar, (lambda i, n: update(i / n))
+
+
+def cmd_generate(args) -> None:
+    import time
+    from core.pipeline import animate, make_project, user_instruction
+    out = _project_path(args.output)
+    targets = [Path(p) for p in args.export]
+    for t in targets:
+        if t.suffix.lower() not in EXPORT_SUFFIXES:
+            raise CliError(f"{t}: unknown export format {t.suffix or '(no suffix)'}; use .fbx, .glb or .csv")
+    if args.video and Path(args.video).suffix.lower() != ".mp4":
+        raise CliError(f"{args.video}: the video is written as MP4; name it .mp4")
+    if args.steps < 1 or args.guidance < 0:
+        raise CliError("--steps must be at least 1 and --guidance at least 0")
+    override = user_instruction(args.instruction) if args.instruction is not None else None
+    bundle = _load_model(args.model)
+    audio = load_audio(args.audio)
+    result, stage1 = _stage1(args, audio)
+    project = make_project(audio, result, bundle.fps)
+    project.settings.extra["stage1"] = stage1
+    project.settings.sampling_steps, project.settings.guidance = args.steps, args.guidance
+    if override is not None:
+        for s in project.segments:
+            s.instruction = override
+    t0 = time.perf_counter()
+    bar, callback = _sampling_bar("animating")
+    with bar:
+        project.tracks[MAIN_TRACK] = animate(project, bundle, seed=args.seed, callback=callback)
+    took = time.perf_counter() - t0
+    save_project(project, out)
+    track = project.tracks[MAIN_TRACK]
+    print(f"wrote {out}: {len(project.segments)} segments, {track.frames} frames over {audio.duration:.1f} s "
+          f"(stage 1 {sum(result.timings.values()):.1f} s, stage 2 {took:.1f} s)")
+    for t in targets:
+        export_track(track, t)
+        print(f"wrote {t}")
+    if args.video:
+        _render(track, audio, args, args.video)
+
+
+def cmd_regen(args) -> None:
+    import time
+    from core.instruct.wording import rewrite
+    from core.pipeline import regenerate, user_instruction
+    src = Path(args.project)
+    out = _project_path(args.output) if args.output else src
+    project = load_project(src)
+    n = len(project.segments)
+    if not 0 <= args.segment < n:
+        raise CliError(f"{src}: no segment {args.segment}; the project has {n} (numbered 0 to {n - 1})"
+                       if n else f"{src}: the project has no segments (run `avitalk listen` or `generate` first)")
+    seg = project.segments[args.segment]
+    if args.instruction is not None:
+        seg.instruction = user_instruction(args.instruction)
+    if args.emotion is not None or args.intensity is not None:
+        if args.intensity is not None and not 0.0 <= args.intensity <= 1.0:
+            raise CliError(f"--intensity must be within 0..1, got {args.intensity}")
+        seg.instruction = user_instruction(rewrite(seg.instruction.text, args.emotion, args.intensity))
+    if args.seed is not None:
+        seg.seed = args.seed
+    if args.steps is not None:
+        if args.steps < 1:
+            raise CliError("--steps must be at least 1")
+        project.settings.sampling_steps = args.steps
+    if args.guidance is not None:
+        project.settings.guidance = args.guidance
+    bundle = _load_model(args.model)
+    t0 = time.perf_counter()
+    bar, callback = _sampling_bar(f"segment {args.segment}")
+    with bar:
+        project.tracks[MAIN_TRACK] = regenerate(project, args.segment, bundle, callback=callback)
+    took = time.perf_counter() - t0
+    save_project(project, out)
+    print(f"wrote {out}: segment {args.segment} [{seg.start:.2f} - {seg.end:.2f} s] regenerated in {took:.2f} s "
+          f"(seed {seg.seed}): {seg.instruction.text}")
 
 
 def cmd_info(args) -> None:
@@ -236,9 +371,9 @@ def cmd_info(args) -> None:
         print(f"  track {name}: {t['frames']} frames at {t['fps']:g} fps ({t['duration']:.2f} s), "
               f"{len(t['active_blendshapes'])} active blendshapes")
     print(f"  segments: {len(summary['segments'])}")
-    for s in summary["segments"]:
+    for k, s in enumerate(summary["segments"]):
         i = s["instruction"]
-        print(f"    [{s['start']:7.2f} - {s['end']:7.2f}] {i['emotion']:<9} {i['intensity']:.2f} "
+        print(f"    {k:>3} [{s['start']:7.2f} - {s['end']:7.2f}] {i['emotion']:<9} {i['intensity']:.2f} "
               f"({i['writer']}) {i['text']}")
 
 

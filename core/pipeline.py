@@ -1,11 +1,17 @@
-"""Stage 1 end to end: a voice recording to instructed segments (listen, segment, instruct).
+"""Both stages end to end: a voice recording to instructed segments, then to a performance.
 
     result = listen_and_instruct(audio, script=None, writer=make_writer())
     result.segments      # project Segments: timing, instruction, evidence
     result.warnings      # what the listener or the writer had to say (fallbacks, odd audio)
 
+    project = make_project(audio, result, fps=30.0)        # segments + the speech features
+    project.tracks[MAIN_TRACK] = animate(project, bundle)  # stage 2 over the whole take
+    project.tracks[MAIN_TRACK] = regenerate(project, 3, bundle)   # after segment 3 was edited
+
 A failing instruction backend never loses the listening work: the writer falls back to the
-rules per segment and says so in the warnings.
+rules per segment and says so in the warnings. Stage 2 reads the speech features stored in
+the project (the listener's phones and prosody per frame), so regenerating a segment never
+listens again.
 """
 
 from __future__ import annotations
@@ -14,10 +20,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from core.audio import Audio
 from core.instruct import InstructionWriter, make_writer
+from core.instruct.wording import parse
 from core.listen import Analysis, listen, segment
-from core.project import Segment
+from core.motion.checkpoint import MotionBundle
+from core.motion.features import speech_features
+from core.motion.generate import Callback, generate, regenerate_segment
+from core.motion.text import embed
+from core.project import MAIN_TRACK, Instruction, Project, Segment
+from core.track import FaceTrack
 
 
 @dataclass
@@ -52,3 +66,87 @@ def listen_and_instruct(audio: Audio, *, script: str | None = None, writer: Inst
     timings["instruct"] = step("done", 1.0) - t3
     segments = [p.to_segment(ins) for p, ins in zip(pieces, instructions)]
     return Stage1Result(segments, analysis, writer.name, list(analysis.warnings) + list(writer.warnings), timings)
+
+
+# --- stage 2 ------------------------------------------------------------------------------
+
+def user_instruction(text: str) -> Instruction:
+    """An instruction a person typed: its emotion and intensity read from the text as well as
+    the wording allows (no emotion named -> neutral)."""
+    text = " ".join(str(text).split())
+    if not text:
+        raise ValueError("the instruction is empty")
+    emotion, intensity, _ = parse(text)
+    return Instruction(text, emotion, round(float(intensity), 3), "user")
+
+
+def make_project(audio: Audio, stage1: Stage1Result, fps: float) -> Project:
+    """A project holding the audio, the segments and the listener's speech features at `fps`."""
+    project = Project(audio=audio, segments=list(stage1.segments))
+    project.settings.fps = float(fps)
+    project.speech_features = speech_features(stage1.analysis, fps)
+    return project
+
+
+def ensure_features(project: Project) -> np.ndarray:
+    """The project's speech features at its frame rate, listening to its audio once if it has
+    none yet (older or imported projects)."""
+    fps = project.settings.fps
+    feats = project.speech_features
+    if feats is not None and project.audio is not None and len(feats) == _frames(project):
+        return feats
+    if project.audio is None:
+        raise ValueError("the project has no audio to animate")
+    project.speech_features = speech_features(listen(project.audio), fps)
+    return project.speech_features
+
+
+def _frames(project: Project) -> int:
+    return int(round(project.audio.duration * project.settings.fps)) if project.audio is not None else 0
+
+
+def segment_bounds(segments: list[Segment], fps: float, frames: int) -> np.ndarray:
+    """(S, 2) int32 [start, end) frame ranges of the segments, clipped to the take."""
+    b = np.array([[round(s.start * fps), round(s.end * fps)] for s in segments], np.int64).reshape(-1, 2)
+    return np.clip(b, 0, frames).astype(np.int32)
+
+
+def instruction_embeddings(segments: list[Segment]) -> np.ndarray:
+    """(S, 384) MiniLM embeddings of the segments' instruction texts."""
+    if not segments:
+        return np.zeros((0, 384), np.float32)
+    return embed([s.instruction.text for s in segments])
+
+
+def _check_rate(project: Project, bundle: MotionBundle) -> None:
+    if abs(project.settings.fps - bundle.fps) > 1e-6:
+        raise ValueError(f"the project runs at {project.settings.fps:g} fps and the motion model at "
+                         f"{bundle.fps:g} fps; set the project's frame rate to {bundle.fps:g}")
+
+
+def animate(project: Project, bundle: MotionBundle, *, seed: int = 0, callback: Callback | None = None) -> FaceTrack:
+    """Stage 2 over the whole take: a new performance from the speech and every segment's
+    instruction (settings.sampling_steps, settings.guidance)."""
+    _check_rate(project, bundle)
+    feats = ensure_features(project)
+    bounds = segment_bounds(project.segments, project.settings.fps, len(feats))
+    return generate(bundle, feats, instruction_embeddings(project.segments), bounds,
+                    steps=project.settings.sampling_steps, guidance=project.settings.guidance, seed=seed,
+                    callback=callback)
+
+
+def regenerate(project: Project, index: int, bundle: MotionBundle, *, callback: Callback | None = None) -> FaceTrack:
+    """The performance with only segment `index` regenerated from its current instruction and
+    seed; every frame outside it is kept bit for bit. A project without a performance yet is
+    animated whole."""
+    if not 0 <= index < len(project.segments):
+        raise IndexError(f"no segment {index}; the project has {len(project.segments)} (0..{len(project.segments) - 1})")
+    track = project.tracks.get(MAIN_TRACK)
+    feats = ensure_features(project)
+    if track is None or track.frames != len(feats):
+        return animate(project, bundle, callback=callback)
+    _check_rate(project, bundle)
+    bounds = segment_bounds(project.segments, project.settings.fps, len(feats))
+    return regenerate_segment(bundle, track, feats, instruction_embeddings(project.segments), bounds, index,
+                              seed=project.segments[index].seed, steps=project.settings.sampling_steps,
+                              guidance=project.settings.guidance, callback=callback)

@@ -1,5 +1,7 @@
 """Shared fixtures: the real built-in head and short real audio."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -32,3 +34,12 @@ def open_mouth_track(frames=30, fps=30.0, open_from=15, open_to=21):
     track = FaceTrack.zeros(frames, fps)
     track.data[open_from:open_to, INDEX["jawOpen"]] = 1.0
     return track
+
+
+@pytest.fixture
+def speech_10s(tmp_path):
+    """The first 10 s of real telephone speech (pyannote-audio's sample, MIT)."""
+    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
+    path = tmp_path / "speech.wav"
+    sf.write(path, x[: 10 * rate], rate)
+    return path

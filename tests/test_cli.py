@@ -89,16 +89,6 @@ def test_render_needs_a_project_with_animation(tmp_path, speech_like_wav):
     assert result.returncode == 2 and "no animation yet" in result.stderr
 
 
-@pytest.fixture
-def speech_10s(tmp_path):
-    """The first 10 s of real telephone speech (pyannote-audio's sample, MIT)."""
-    import soundfile as sf
-    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
-    path = tmp_path / "speech.wav"
-    sf.write(path, x[: 10 * rate], rate)
-    return path
-
-
 def test_listen_writes_instructed_segments_with_evidence(tmp_path, speech_10s):
     project = tmp_path / "take.avtp"
     result = run("listen", speech_10s, "-o", project)

@@ -9,13 +9,19 @@ A checkpoint is two files with one stem:
 The sidecar is written last, so a checkpoint whose JSON exists is complete; both files are
 written atomically. Loading needs only this module and the model: inference never imports
 the training package (core.synth).
+
+The default weights ship in the package: resources/motion/model.{safetensors,json} (trained
+here on the CPU; resources/motion/report.md says how). `AVITALK_MOTION_MODEL` (a checkpoint
+file or folder) replaces them, as does the `--model` option of the commands.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +32,7 @@ from core.fileio import atomic_write
 from core.motion.model import Denoiser, MotionConfig
 
 FORMAT = 1
+DEFAULT_MODEL = Path(str(files("resources").joinpath("motion", "model.safetensors")))
 
 
 @dataclass
@@ -136,3 +143,26 @@ def load_motion_model(path: str | os.PathLike) -> MotionBundle:
     return MotionBundle(model=model, normalisation=Normalisation.from_json(meta["normalisation"]), config=config,
                         null_instruction=np.asarray(meta["null_instruction"], np.float32), fps=float(meta["fps"]),
                         meta=meta)
+
+
+_default: dict[Path, MotionBundle] = {}
+_default_lock = threading.Lock()
+
+
+def default_model_path() -> Path:
+    """The checkpoint the program uses unless told otherwise: $AVITALK_MOTION_MODEL or the shipped one."""
+    override = os.environ.get("AVITALK_MOTION_MODEL")
+    return resolve(override) if override else DEFAULT_MODEL
+
+
+def load_default_model(path: str | os.PathLike | None = None) -> MotionBundle:
+    """`load_motion_model` of `path` (default: default_model_path()), loaded once per process and
+    shared: the bundle is read-only at inference, so threads may use it together."""
+    target = resolve(path) if path is not None else default_model_path()
+    with _default_lock:
+        if target not in _default:
+            if not sidecar(target).is_file() or not target.with_suffix(".safetensors").is_file():
+                raise FileNotFoundError(f"no motion model at {target} (a .safetensors file with its .json sidecar "
+                                        "is expected; reinstall the package or pass a checkpoint with --model)")
+            _default[target] = load_motion_model(target)
+        return _default[target]

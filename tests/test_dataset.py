@@ -34,6 +34,7 @@ def test_format(built):
         with np.load(folder / item["file"]) as data:
             speech, motion = data["speech"], data["motion"]
             emb, bounds = data["seg_embeddings"], data["seg_bounds"]
+            alts = data["seg_alternatives"]
         T = item["frames"]
         assert speech.shape == (T, 48) and speech.dtype == np.float32
         assert motion.shape == (T, 55) and motion.dtype == np.float32
@@ -49,6 +50,24 @@ def test_format(built):
             assert parse(seg["canonical"])[0] == seg["emotion"]
             assert compose(*parse(seg["canonical"])) == seg["canonical"]
         np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+        # other wordings of the same instructions: the canonical text first, then paraphrases
+        assert alts.shape == (S, ds.ALTERNATIVES, 384) and alts.dtype == np.float32
+        from core.motion.text import embed
+        np.testing.assert_allclose(alts[:, 0], embed([seg["canonical"] for seg in item["segments"]]), atol=1e-5)
+        assert (np.abs(alts[:, 1:] - emb[:, None]).max(-1) > 1e-3).all()
+
+
+def test_phrase_families_also_come_on_a_calm_face():
+    """Every facial action must work on its own, so neutral segments often carry actions of
+    other emotions ("calm, with brows raised"), and other emotions borrow actions too."""
+    plans = [ds.plan_item(i, seed=0) for i in range(1, 600)]
+    neutral = [s for p in plans for s in p.segments if s.emotion == "neutral"]
+    acting = [s for s in neutral if s.phrases]
+    assert len(acting) > 0.45 * len(neutral)
+    from core.instruct.wording import ACTIONS, VOCABULARY
+    families = {a for v in VOCABULARY.values() for a in v} - set(VOCABULARY["neutral"])
+    assert families <= {a for s in acting for a, _ in s.phrases}
+    assert all(a in ACTIONS for s in acting for a, _ in s.phrases)
 
 
 def test_bilabials_close_the_jaw(built):

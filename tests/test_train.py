@@ -15,7 +15,7 @@ from core.motion.checkpoint import load_motion_model
 from core.motion.generate import generate
 from core.motion.model import MotionConfig
 from core.synth import train as training
-from core.synth.train import TrainConfig, latest_checkpoint, train
+from core.synth.train import TrainConfig, latest_checkpoint, load_dataset, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = MotionConfig(width=32, blocks=2, dilations=(1, 2))
@@ -27,6 +27,8 @@ def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     styles = rng.normal(size=(2, 384)).astype(np.float32)
     styles /= np.linalg.norm(styles, axis=1, keepdims=True)
+    wordings = styles[:, None] + 0.3 * rng.normal(size=(2, 4, 384)).astype(np.float32) / np.sqrt(384)
+    wordings /= np.linalg.norm(wordings, axis=2, keepdims=True)      # other wordings: nearby directions
     entries = []
     (root / "items").mkdir(parents=True)
     for n in range(items):
@@ -46,7 +48,8 @@ def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0) -> Path:
         motion[::25, INDEX["eyeBlinkLeft"]] = motion[::25, INDEX["eyeBlinkRight"]] = 1.0
         motion[:, NUM_BLENDSHAPES] = 0.05 * np.sin(np.arange(frames) / 10)
         name = f"items/{n:06d}.npz"
-        np.savez(root / name, speech=speech, motion=motion, seg_embeddings=styles[kinds], seg_bounds=bounds)
+        np.savez(root / name, speech=speech, motion=motion, seg_embeddings=styles[kinds], seg_bounds=bounds,
+                 seg_alternatives=wordings[kinds])
         entries.append({"file": name, "frames": frames, "split": "heldout" if n >= items - 2 else "train",
                         "segments": [{"start": int(a), "end": int(b), "emotion": "happy" if k else "neutral",
                                       "intensity": 1, "text": "", "canonical": ""}
@@ -70,6 +73,16 @@ def dataset(tmp_path_factory):
 def trained(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     return train(tiny_config(dataset, out), progress=False), out
+
+
+def test_the_trainer_reads_every_wording(dataset):
+    data = load_dataset(dataset)
+    item = next(it for it in data.train if it.wordings is not None)
+    assert item.wordings.shape[1] == 5                    # its own text + 4 others
+    own = item.instruction_with(np.zeros(len(item.wordings), int))
+    np.testing.assert_allclose(own, item.instruction, atol=1e-6)
+    other = item.instruction_with(np.full(len(item.wordings), 2))
+    assert np.abs(other - item.instruction).max() > 1e-3
 
 
 def test_thirty_steps_lower_the_loss(trained):

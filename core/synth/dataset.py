@@ -31,7 +31,9 @@ Dataset folder layout (the trainer reads exactly this):
                  "text": model text, "canonical": compose text, "wording": "train"|"heldout"|
                  "canonical"}], "seed": ...}, ...], plus "config" and "splits" (documentation)}
     items/NNNNNN.npz  speech (T, 48) float32, motion (T, 55) float32 (FaceTrack.data),
-                      seg_embeddings (S, 384) float32, seg_bounds (S, 2) int32 [start, end) frames
+                      seg_embeddings (S, 384) float32, seg_bounds (S, 2) int32 [start, end) frames,
+                      seg_alternatives (S, 4, 384) float32: other wordings of the same
+                      instructions (the canonical text and paraphrases), read by the trainer
     items/NNNNNN.json the item's index entry (so an interrupted build resumes without redoing it)
 Every file is written atomically; a build resumes by skipping items already written.
 """
@@ -180,7 +182,18 @@ def plan_item(index: int, seed: int = 0, heldout_fraction: float = 0.12) -> Item
 
 def _sample_phrases(rng: random.Random, emotion: str, intensity: float) -> list[tuple[str, float]]:
     """Facial actions for a canonical text: none (the prototype), some of the emotion's own,
-    and sometimes one from another emotion (so every phrase family is seen with most emotions)."""
+    and often one from another emotion (so every phrase family is seen with most emotions); a
+    neutral segment often gets actions of any emotion."""
+    if emotion == "neutral" and rng.random() < 0.6:
+        # Actions on a calm face: every phrase family must work on its own, not only inside the
+        # emotion it usually comes with ("a calm person with brows raised").
+        others = [a for e, v in VOCABULARY.items() if e != "neutral" for a in v]
+        chosen: list[str] = []
+        for _ in range(rng.choices((1, 2), weights=(0.6, 0.4))[0]):
+            a = rng.choice(others)
+            if a not in chosen and not any(_conflict(a, c) for c in chosen):
+                chosen.append(a)
+        return [(a, level_value(rng.randrange(1, 5))) for a in chosen]
     if rng.random() < 0.3:
         return []
     vocab = list(VOCABULARY[emotion])
@@ -191,7 +204,7 @@ def _sample_phrases(rng: random.Random, emotion: str, intensity: float) -> list[
             break
         if rng.random() < (0.7 if action in vocab[:2] else 0.35):
             chosen.append(action)
-    if rng.random() < 0.25:
+    if rng.random() < 0.45:
         others = [a for e, v in VOCABULARY.items() if e != emotion for a in v if a not in vocab]
         extra = rng.choice(others)
         if not any(_conflict(extra, c) for c in chosen):
@@ -215,6 +228,22 @@ def _model_text(rng: random.Random, split: str, emotion: str, intensity: float, 
     style = "heldout" if split == "heldout" and u < 0.6 else "train"
     ph = [Phrase(a, d) for a, d in phrases]
     return paraphrase(emotion, intensity, ph, seed=rng.randrange(2 ** 31), style=style), style
+
+
+ALTERNATIVES = 4
+
+
+def _alternative_texts(seg: SegmentPlan, item_seed: int) -> list[str]:
+    """ALTERNATIVES more wordings of a segment's instruction: the canonical text and paraphrases
+    in the segment's style (held-out wording stays held out). The trainer reads one of them or
+    the segment's own text at random, so the model sees several wordings of each performance."""
+    style = "heldout" if seg.wording == "heldout" else "train"
+    phrases = [Phrase(a, d) for a, d in seg.phrases]
+    rng = random.Random(item_seed * 7919 + seg.sentences[0])
+    texts = [seg.canonical]
+    while len(texts) < ALTERNATIVES:
+        texts.append(paraphrase(seg.emotion, seg.intensity, phrases, seed=rng.randrange(2 ** 31), style=style))
+    return texts
 
 
 # --- making an item -------------------------------------------------------------------------
@@ -281,8 +310,9 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     if len(motion) != frames:                      # cannot happen (both round(duration * fps)); be safe
         motion = np.pad(motion, ((0, max(0, frames - len(motion))), (0, 0)), mode="edge")[:frames]
     embeddings = embed([seg.text for seg in plan.segments]).astype(np.float32)
+    alternatives = np.stack([embed(_alternative_texts(seg, plan.seed)) for seg in plan.segments]).astype(np.float32)
     arrays = {"speech": speech.astype(np.float32), "motion": motion, "seg_embeddings": embeddings,
-              "seg_bounds": bounds}
+              "seg_bounds": bounds, "seg_alternatives": alternatives}
     entry = {
         "frames": frames, "split": plan.split, "voice": plan.voice, "sentence_ids": plan.sentence_ids,
         "segments": [{"start": int(a), "end": int(b), "emotion": seg.emotion, "intensity": seg.intensity,

@@ -89,7 +89,15 @@ class Item:
     name: str
     speech: np.ndarray          # (T, F)
     motion: np.ndarray          # (T, 55) raw
-    instruction: np.ndarray     # (T, E) per frame
+    instruction: np.ndarray     # (T, E) per frame, from each segment's own text
+    wordings: np.ndarray | None = None    # (S, K, E): each segment's text and its other wordings
+    bounds: np.ndarray | None = None      # (S, 2) frame ranges of the segments
+    fps: float = 30.0
+
+    def instruction_with(self, choice: np.ndarray) -> np.ndarray:
+        """(T, E) per-frame instruction with segment s worded as wordings[s, choice[s]]."""
+        emb = self.wordings[np.arange(len(choice)), choice]
+        return np.asarray(instruction_frames(emb, self.bounds, len(self.motion), self.fps), np.float32)
 
 
 @dataclass
@@ -102,7 +110,8 @@ class Dataset:
 def load_dataset(path: str | os.PathLike, features: int = 48) -> Dataset:
     """A folder with index.json ({"version": 1, "fps", "features", "items": [{"file", "frames",
     "split": "train"|"heldout", "segments": [...]}]}) and per item an .npz holding speech (T, F),
-    motion (T, 55), seg_embeddings (S, E) and seg_bounds (S, 2) frame ranges."""
+    motion (T, 55), seg_embeddings (S, E), seg_bounds (S, 2) frame ranges and optionally
+    seg_alternatives (S, K, E), other wordings of the same instructions."""
     root = Path(path)
     index = json.loads((root / "index.json").read_text())
     if index.get("version") != 1:
@@ -115,6 +124,7 @@ def load_dataset(path: str | os.PathLike, features: int = 48) -> Dataset:
         with np.load(root / entry["file"]) as z:
             speech, motion = z["speech"].astype(np.float32), z["motion"].astype(np.float32)
             emb, bounds = z["seg_embeddings"].astype(np.float32), z["seg_bounds"]
+            alts = z["seg_alternatives"].astype(np.float32) if "seg_alternatives" in z.files else None
         frames = len(motion)
         if speech.shape != (frames, features) or motion.shape != (frames, len(CHANNELS)):
             raise ValueError(f"{entry['file']}: speech {speech.shape} and motion {motion.shape} do not match")
@@ -122,7 +132,8 @@ def load_dataset(path: str | os.PathLike, features: int = 48) -> Dataset:
             instruction = np.asarray(instruction_frames(emb, bounds, frames, fps), np.float32)
         else:
             instruction = np.broadcast_to(NULL_EMBEDDING, (frames, len(NULL_EMBEDDING))).astype(np.float32)
-        item = Item(entry["file"], speech, motion, instruction)
+        wordings = np.concatenate([emb[:, None], alts], axis=1) if alts is not None and len(emb) else None
+        item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps)
         (out.heldout if entry.get("split") == "heldout" else out.train).append(item)
     if not out.train:
         raise ValueError(f"{root}: no training items")
@@ -134,18 +145,20 @@ def fit_normalisation(items: list[Item], floor: float) -> Normalisation:
     return Normalisation(motion.mean(0), np.maximum(motion.std(0), floor))
 
 
-def window(item: Item, start: int, length: int) -> tuple[np.ndarray, ...]:
+def window(item: Item, start: int, length: int, instruction: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """speech, motion, instruction and a frame mask for [start, start + length); short items are
-    padded with their last frame and masked out of the loss."""
+    padded with their last frame and masked out of the loss. `instruction` replaces the item's
+    own per-frame instruction (another wording)."""
     end = min(start + length, len(item.motion))
     idx = np.minimum(np.arange(start, start + length), len(item.motion) - 1)
     mask = np.zeros(length, np.float32)
     mask[: end - start] = 1.0
-    return item.speech[idx], item.motion[idx], item.instruction[idx], mask
+    return item.speech[idx], item.motion[idx], (item.instruction if instruction is None else instruction)[idx], mask
 
 
 class Batches:
-    """Random windows; items drawn in proportion to their length, so every frame counts alike."""
+    """Random windows; items drawn in proportion to their length, so every frame counts alike;
+    each segment's instruction in one of its wordings, at random."""
 
     def __init__(self, items: list[Item], norm: Normalisation, length: int, rng: np.random.Generator):
         self.items, self.norm, self.length, self.rng = items, norm, length, rng
@@ -158,7 +171,10 @@ class Batches:
         for i in picks:
             it = self.items[i]
             start = int(self.rng.integers(0, max(1, len(it.motion) - self.length + 1)))
-            parts.append(window(it, start, self.length))
+            instruction = None
+            if it.wordings is not None:           # one of the segment's wordings, at random
+                instruction = it.instruction_with(self.rng.integers(0, it.wordings.shape[1], len(it.wordings)))
+            parts.append(window(it, start, self.length, instruction))
         return stack(parts, self.norm)
 
 

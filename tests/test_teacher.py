@@ -17,10 +17,14 @@ def test_teacher_on_speech():
     track = teacher_track(phones, segs, u.duration, fps=30.0, seed=3)
     w = track.weights
     assert track.frames == round(u.duration * 30) and w.min() >= 0 and w.max() <= 1
+    from core.synth.adherence import lip_gap_mm
+    gap = lip_gap_mm(track.data)                      # mm between the lips on the preview rig
     for p, s, e in phones:
         if p in ("M", "B"):
             i = int((s + e) / 2 * 30)
             assert w[i, INDEX["jawOpen"]] < 0.12, (p, s)
+            assert gap[i] < 1.0, (p, s, gap[i])          # the lips meet (within a millimetre)
+    assert gap.max() > 8.0                            # and open between
     early, late = int(0.6 * half * 30), int((half + 0.6 * half) * 30)
     assert w[early, INDEX["mouthSmileLeft"]] > 0.5
     assert w[late, INDEX["eyeWideLeft"]] > 0.5 and w[late, INDEX["browOuterUpLeft"]] > 0.5

@@ -4,7 +4,8 @@ It produces stage 2's training targets, and serves as a baseline at use time whe
 the aligner's phones. Parts (each its own module): coarticulated visemes for lips, jaw and
 tongue; FACS-based expressions from the instructions; blinks, gaze and head motion from
 prosody. They combine as a soft union (1 - (1-a)(1-b)) so no channel leaves 0..1, except
-that a bilabial closure wins over any jaw opening the expression asks for.
+that a bilabial closure wins over any jaw opening the expression asks for, and mouthClose
+seals the lips over whatever jaw opening coarticulation leaves there.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from core.synth.visemes import lip_weights
 from core.track import FaceTrack
 
 JAW = INDEX["jawOpen"]
+CLOSE = INDEX["mouthClose"]
 
 
 def teacher_track(phones: list[tuple[str, float, float]], segments: list[tuple[float, float, str]],
@@ -39,5 +41,9 @@ def teacher_track(phones: list[tuple[str, float, float]], segments: list[tuple[f
         w[:] = 1.0 - (1.0 - w) * (1.0 - layer)
     closure = np.clip(lips[:, INDEX["mouthPressLeft"]] / 0.45, 0.0, 1.0)
     w[:, JAW] = lips[:, JAW] + expr[:, JAW] * (1.0 - closure)
+    # Coarticulation leaves the jaw a little open at /p b m/; mouthClose (defined on top of
+    # jawOpen: equal values meet the lips) seals them, so bilabials really close.
+    seal = np.clip(lips[:, INDEX["mouthPressLeft"]] / 0.3, 0.0, 1.0)
+    w[:, CLOSE] = np.maximum(w[:, CLOSE], seal * w[:, JAW])
     out[:, NUM_BLENDSHAPES] += posture
     return FaceTrack(fps, np.clip(out, -1.0, 1.0))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.arkit import INDEX, NUM_BLENDSHAPES
+from core.motion.conditioning import ramp
 from core.synth.expression import expression_weights
 from core.synth.gestures import gestures
 from core.synth.visemes import lip_weights
@@ -43,7 +44,7 @@ def teacher_track(phones: list[tuple[str, float, float]], segments: list[tuple[f
     w[:, JAW] = lips[:, JAW] + expr[:, JAW] * (1.0 - closure)
     # Coarticulation leaves the jaw a little open at /p b m/; mouthClose (defined on top of
     # jawOpen: equal values meet the lips) seals them, so bilabials really close.
-    seal = np.clip(lips[:, INDEX["mouthPressLeft"]] / 0.3, 0.0, 1.0)
+    seal = ramp(lips[:, INDEX["mouthPressLeft"]], 0.28, 0.36)   # bilabial centres only, not their neighbours
     w[:, CLOSE] = np.maximum(w[:, CLOSE], seal * w[:, JAW])
     out[:, NUM_BLENDSHAPES] += posture
     return FaceTrack(fps, np.clip(out, -1.0, 1.0))

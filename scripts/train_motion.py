@@ -1,11 +1,16 @@
 """Train the stage-2 motion model: a command line over core.synth.train.TrainConfig.
 
-    .venv/bin/python scripts/train_motion.py --data /tmp/avitalk-data-300 --out runs/motion --steps 3000
-    .venv/bin/python scripts/train_motion.py --data /tmp/avitalk-data-300 --out runs/motion --resume
+    .venv/bin/python scripts/train_motion.py --data data/motion --out runs/motion --steps 3000
+    .venv/bin/python scripts/train_motion.py --data data/motion --out runs/motion --resume
 
 Every TrainConfig field is a flag (--batch, --window, --lr, --cfg-dropout, ...) and every
 MotionConfig field one with a model- prefix (--model-width 128, --model-dilations 1,2,4,8).
 --stop-after N trains N steps of this call and checkpoints, so a long run can go in chunks.
+--init CHECKPOINT fine-tunes: it starts from that model (say resources/motion) and keeps its
+architecture and normalisation, e.g. on captures from scripts/build_capture_dataset.py:
+
+    .venv/bin/python scripts/train_motion.py --data data/mine --out runs/mine --init resources/motion \
+        --steps 500 --lr 2e-4 --warmup 50
 Writes OUT/model.{safetensors,json} (load with core.motion.checkpoint.load_motion_model),
 OUT/checkpoints/ and OUT/report.{json,md}.
 """
@@ -43,8 +48,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    model = MotionConfig(**{f.name: getattr(args, f"model_{f.name}") for f in fields(MotionConfig)
-                            if getattr(args, f"model_{f.name}") is not None})
+    given = {f.name: getattr(args, f"model_{f.name}") for f in fields(MotionConfig)
+             if getattr(args, f"model_{f.name}") is not None}
+    if args.init and not given:          # fine-tuning: the checkpoint's own architecture
+        from core.motion.checkpoint import read_meta, resolve
+        model = MotionConfig.from_json(read_meta(resolve(args.init))["model"])
+    else:
+        model = MotionConfig(**given)
     cfg = TrainConfig(model=model, **{f.name: getattr(args, f.name) for f in fields(TrainConfig)
                                       if f.name != "model" and getattr(args, f.name) is not None})
     if not cfg.data:

@@ -1,7 +1,8 @@
 """Training the motion denoiser (stage 2) on a synthesised or captured dataset.
 
-    cfg = TrainConfig(data="/tmp/avitalk-data-300", out="runs/motion", steps=3000)
+    cfg = TrainConfig(data="data/motion", out="runs/motion", steps=3000)
     result = train(cfg)                 # or train(cfg, resume=True) to continue exactly
+    TrainConfig(data="data/mine", out="runs/mine", init="resources/motion", steps=500, lr=2e-4)  # fine-tune
 
 DDPM on normalised motion with diffusers' DDPMScheduler (the same squaredcos_cap_v2 betas
 and train_timesteps the sampler uses); the network predicts the clean sample. The loss is a
@@ -33,7 +34,7 @@ from tqdm import tqdm
 
 from core.arkit import CHANNELS
 from core.fileio import atomic_write
-from core.motion.checkpoint import Normalisation, load_state, save_motion_checkpoint
+from core.motion.checkpoint import Normalisation, load_state, read_meta, resolve, save_motion_checkpoint
 from core.motion.conditioning import instruction_frames
 from core.motion.model import Denoiser, MotionConfig
 from core.motion.text import NULL_EMBEDDING
@@ -66,6 +67,7 @@ class TrainConfig:
     eval_windows: int = 64
     threads: int = 0                  # torch threads; 0 leaves torch's default
     final_dtype: str = "float16"      # the shipped model.safetensors in half precision (float32 to keep it)
+    init: str = ""                    # fine-tune: start from this checkpoint's weights and normalisation
     model: MotionConfig = field(default_factory=MotionConfig)
 
     def to_json(self) -> dict:
@@ -257,6 +259,22 @@ def evaluate(model: Denoiser, parts: list[tuple[np.ndarray, ...]], norm: Normali
     return {key: v / n for key, v in totals.items()}
 
 
+def _initialise(model: Denoiser, cfg: TrainConfig, fps: float) -> Normalisation:
+    """Load cfg.init's EMA weights into `model` for fine-tuning; its normalisation is kept, so
+    the fine-tuned model reads and writes motion exactly as the one it started from."""
+    path = resolve(cfg.init)
+    meta = read_meta(path)
+    theirs = MotionConfig.from_json(meta["model"])
+    if theirs != cfg.model:
+        diff = {k: (v, getattr(cfg.model, k)) for k, v in theirs.to_json().items() if cfg.model.to_json()[k] != v}
+        raise ValueError(f"{path}: the checkpoint's model differs from the configured one "
+                         f"(checkpoint vs config: {diff}); leave the --model-* options out to take its own")
+    if abs(float(meta["fps"]) - fps) > 1e-6:
+        raise ValueError(f"{path}: the checkpoint runs at {meta['fps']} fps, the data at {fps}")
+    model.load_state_dict(load_state(path, "ema"))
+    return Normalisation.from_json(meta["normalisation"])
+
+
 # ---------------------------------------------------------------------------------------------
 # checkpoints
 
@@ -329,6 +347,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
     norm = fit_normalisation(data.train, cfg.std_floor)
     torch.manual_seed(cfg.seed)
     model = Denoiser(cfg.model)
+    if cfg.init and ckpt is None:
+        norm = _initialise(model, cfg, data.fps)
     ema = copy.deepcopy(model).requires_grad_(False)
     decay, no_decay = [], []
     for p in model.parameters():
@@ -429,7 +449,8 @@ def write_report(cfg: TrainConfig, data: Dataset, model: Denoiser, step: int, hi
         "threads": torch.get_num_threads(), "final_train_loss": history["train"][-1][1] if history["train"] else None,
         "final_heldout": final, "train_curve": history["train"], "heldout_curve": history["heldout"],
         "model": str(model_path) if model_path else None,
-        "model_bytes": model_path.stat().st_size if model_path else None, "config": cfg.to_json(),
+        "model_bytes": model_path.stat().st_size if model_path else None, "init": cfg.init or None,
+        "config": cfg.to_json(),
     }
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -438,7 +459,8 @@ def write_report(cfg: TrainConfig, data: Dataset, model: Denoiser, step: int, hi
     lines = ["# Motion model training report", "",
              f"- data: `{cfg.data}` ({report['train_items']} training items, {report['train_frames']} frames; "
              f"{report['heldout_items']} held out) at {data.fps:g} fps",
-             f"- model: {report['parameters']:,} parameters, width {cfg.model.width}, {cfg.model.blocks} blocks",
+             f"- model: {report['parameters']:,} parameters, width {cfg.model.width}, {cfg.model.blocks} blocks"
+             + (f", fine-tuned from `{cfg.init}`" if cfg.init else ""),
              f"- steps: {step} of {cfg.steps}, batch {cfg.batch} x {cfg.window} frames, lr {cfg.lr:g} "
              f"(warmup {cfg.warmup}, cosine to {cfg.min_lr:g})",
              f"- wall time: {wall:.0f} s in all; this run {run_steps} steps at {report['steps_per_s']} steps/s "

@@ -1,6 +1,6 @@
 """Stage 2 instruction adherence and lip sync (core.synth.adherence), printed as tables.
 
-    .venv/bin/python benchmarks/bench_adherence.py [--model PATH] [--data /work/data/motion-1200]
+    .venv/bin/python benchmarks/bench_adherence.py [--model PATH] [--data data/motion]
         [--items 4] [--phrase-items 2] [--sheet emotions.png] [--json out.json]
         [--steps 8] [--guidance 2.0] [--intensity 0.7] [--threads 1]
 
@@ -70,7 +70,7 @@ SYNC_HEADER = ["track", "closed@PBM", "closed@vowel", "gap PBM mm", "gap vowel m
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="checkpoint file or run folder (default: the shipped model)")
-    ap.add_argument("--data", default="/work/data/motion-1200", help="dataset folder (index.json)")
+    ap.add_argument("--data", default="data/motion", help="dataset folder (index.json)")
     ap.add_argument("--items", type=int, default=4, help="held-out items for emotion adherence")
     ap.add_argument("--phrase-items", type=int, default=2, help="held-out items for the phrase families")
     ap.add_argument("--intensity", type=float, default=0.7, help="intensity of the emotion instructions")

@@ -1,6 +1,6 @@
 """Stage 2 quality on held-out synthetic data against two baselines, seed variety, and speed.
 
-    .venv/bin/python benchmarks/bench_motion.py [--model PATH] [--data /work/data/motion-1200]
+    .venv/bin/python benchmarks/bench_motion.py [--model PATH] [--data data/motion]
         [--items N] [--seed-items 3] [--seeds 4] [--steps 8] [--guidance 2.0] [--json OUT]
         [--threads N] [--skip-quality] [--skip-seeds] [--skip-speed]
 
@@ -354,7 +354,7 @@ def speed(bundle, data: Path, held: list[dict], steps: int, guidance: float) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="checkpoint file or folder (default: the shipped model)")
-    ap.add_argument("--data", default="/work/data/motion-1200")
+    ap.add_argument("--data", default="data/motion")
     ap.add_argument("--items", type=int, default=0, help="held-out items for quality (0: all)")
     ap.add_argument("--seed-items", type=int, default=3)
     ap.add_argument("--seeds", type=int, default=4)

@@ -1,8 +1,8 @@
 """Does stage 2 do what it is told, and does it speak in sync? Instruction adherence and lip sync.
 
-    clf, judge = judge_from_dataset("/work/data/motion-1200")      # emotion classifier on teacher motion
-    emo = emotion_adherence(bundle, "/work/data/motion-1200", clf, items=4)   # accuracy, confusion
-    rows = phrase_adherence(bundle, "/work/data/motion-1200", items=2)        # one row per phrase family
+    clf, judge = judge_from_dataset("data/motion")      # emotion classifier on teacher motion
+    emo = emotion_adherence(bundle, "data/motion", clf, items=4)   # accuracy, confusion
+    rows = phrase_adherence(bundle, "data/motion", items=2)        # one row per phrase family
     take = real_take()                                              # the pyannote sample, stage 1 (rules)
     sync = lip_sync(generate(...), take.labels, take.loudness_db, take.speaking)
     seeds = seed_study(bundle, take)                                # seeds 0..3: how different, how synced

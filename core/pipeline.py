@@ -28,7 +28,7 @@ from core.instruct.wording import parse
 from core.listen import Analysis, listen, segment
 from core.motion.checkpoint import MotionBundle
 from core.motion.features import speech_features
-from core.motion.generate import Callback, generate, regenerate_segment
+from core.motion.generate import Callback, generate, regenerate_frames
 from core.motion.text import embed
 from core.project import MAIN_TRACK, Instruction, Project, Segment
 from core.track import FaceTrack
@@ -141,12 +141,22 @@ def regenerate(project: Project, index: int, bundle: MotionBundle, *, callback: 
     animated whole."""
     if not 0 <= index < len(project.segments):
         raise IndexError(f"no segment {index}; the project has {len(project.segments)} (0..{len(project.segments) - 1})")
+    seg = project.segments[index]
+    return regenerate_span(project, seg.start, seg.end, seg.seed, bundle, callback=callback)
+
+
+def regenerate_span(project: Project, start: float, end: float, seed: int, bundle: MotionBundle, *,
+                    callback: Callback | None = None) -> FaceTrack:
+    """The performance with only the frames of [start, end) seconds regenerated under the
+    segments' current instructions (the studio's unit of work: an edited segment, or the
+    stretch a retimed or deleted segment leaves)."""
     track = project.tracks.get(MAIN_TRACK)
     feats = ensure_features(project)
     if track is None or track.frames != len(feats):
         return animate(project, bundle, callback=callback)
     _check_rate(project, bundle)
-    bounds = segment_bounds(project.segments, project.settings.fps, len(feats))
-    return regenerate_segment(bundle, track, feats, instruction_embeddings(project.segments), bounds, index,
-                              seed=project.segments[index].seed, steps=project.settings.sampling_steps,
-                              guidance=project.settings.guidance, callback=callback)
+    fps = project.settings.fps
+    bounds = segment_bounds(project.segments, fps, len(feats))
+    return regenerate_frames(bundle, track, feats, instruction_embeddings(project.segments), bounds,
+                             round(start * fps), round(end * fps), seed=seed, steps=project.settings.sampling_steps,
+                             guidance=project.settings.guidance, callback=callback)

@@ -83,13 +83,21 @@ def join_edges(inner: np.ndarray, before: np.ndarray, after: np.ndarray, blend: 
 
 
 def regenerate_segment(bundle: MotionBundle, track: FaceTrack, speech: np.ndarray, seg_embeddings: np.ndarray,
-                       seg_bounds: np.ndarray, index: int, *, seed: int = 0, steps: int = 8, guidance: float = 2.0,
-                       margin_s: float = 1.0, blend_s: float = 0.5, callback: Callback | None = None) -> FaceTrack:
-    """A new track where only frames [start, end) of segment `index` changed.
+                       seg_bounds: np.ndarray, index: int, **kw) -> FaceTrack:
+    """A new track where only frames [start, end) of segment `index` changed (see regenerate_frames)."""
+    start, end = (int(v) for v in np.asarray(seg_bounds)[index])
+    return regenerate_frames(bundle, track, speech, seg_embeddings, seg_bounds, start, end, **kw)
 
-    The sampler runs on [start - margin, end + margin) only, with the frames outside the
-    segment held to the current track (inpainting), so the model sees the motion it must join;
-    frames outside the segment are copied, bitwise, from `track`.
+
+def regenerate_frames(bundle: MotionBundle, track: FaceTrack, speech: np.ndarray, seg_embeddings: np.ndarray,
+                      seg_bounds: np.ndarray, start: int, end: int, *, seed: int = 0, steps: int = 8,
+                      guidance: float = 2.0, margin_s: float = 1.0, blend_s: float = 0.5,
+                      callback: Callback | None = None) -> FaceTrack:
+    """A new track where only frames [start, end) changed, under the segments' instructions.
+
+    The sampler runs on [start - margin, end + margin) only, with the frames outside the range
+    held to the current track (inpainting), so the model sees the motion it must join; frames
+    outside the range are copied, bitwise, from `track`.
     """
     speech = np.asarray(speech, np.float32)
     frames = track.frames
@@ -97,8 +105,7 @@ def regenerate_segment(bundle: MotionBundle, track: FaceTrack, speech: np.ndarra
         raise ValueError(f"speech has {len(speech)} frames, the track {frames}")
     if abs(track.fps - bundle.fps) > 1e-6:
         raise ValueError(f"the track runs at {track.fps} fps, the model at {bundle.fps}")
-    start, end = (int(v) for v in np.asarray(seg_bounds)[index])
-    start, end = max(0, start), min(frames, end)
+    start, end = max(0, int(start)), min(frames, int(end))
     if end <= start:
         return FaceTrack(track.fps, track.data.copy())
     margin = int(round(margin_s * bundle.fps))

@@ -1,0 +1,134 @@
+"""The studio's document and worker with the shipped model on real speech: undoable edits,
+regeneration in the background (latest edit wins), and undo that restores motion exactly."""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
+
+from core.audio import load_audio  # noqa: E402
+from core.instruct import make_writer  # noqa: E402
+from core.motion.checkpoint import load_default_model  # noqa: E402
+from core.pipeline import animate, listen_and_instruct, make_project, user_instruction  # noqa: E402
+from core.project import MAIN_TRACK  # noqa: E402
+from studio.document import Document  # noqa: E402
+from studio.jobs import Job, Worker  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_default_model()
+
+
+@pytest.fixture(scope="module")
+def generated(bundle, tmp_path_factory):
+    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    sf.write(path, x[: 8 * rate], rate)
+    audio = load_audio(path)
+    project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules"), max_length=3.0), bundle.fps)
+    project.tracks[MAIN_TRACK] = animate(project, bundle)
+    assert len(project.segments) >= 3
+    return project
+
+
+@pytest.fixture
+def doc(generated):
+    import copy
+    return Document(copy.deepcopy(generated))
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = Worker()
+    yield w
+    w.shutdown()
+    assert not w._thread.isRunning()
+
+
+ANGRY = user_instruction("A person feels very angry and speaks with brows lowered and lips pressed.")
+
+
+def regenerate_all(doc, worker, bundle, qtbot):
+    for span in list(doc.stale):
+        worker.submit(doc.regeneration(span, bundle))
+    qtbot.waitUntil(lambda: not worker.busy, timeout=30000)
+
+
+def test_an_edit_regenerates_its_segment_and_undo_restores_the_motion(doc, worker, bundle, qtbot):
+    worker.finished.connect(doc.apply_result)
+    original = doc.track.data.copy()
+    doc.set_instruction(1, ANGRY)
+    assert doc.project.segments[1].instruction == ANGRY and doc.segment_state(1) == "stale"
+    assert doc.segment_state(0) == "ready" and doc.undo_stack.count() == 1
+    with qtbot.waitSignal(worker.finished, timeout=30000):
+        regenerate_all(doc, worker, bundle, qtbot)
+    a, b = doc.stale[0].start if doc.stale else None, None
+    assert not doc.stale and doc.segment_state(1) == "ready"
+    seg = doc.project.segments[1]
+    a, b = round(seg.start * 30), round(seg.end * 30)
+    edited = doc.track.data.copy()
+    np.testing.assert_array_equal(edited[:a], original[:a])
+    np.testing.assert_array_equal(edited[b:], original[b:])
+    assert np.abs(edited[a:b] - original[a:b]).mean() > 1e-3
+
+    doc.undo_stack.undo()                   # the old text and, at once, the old motion
+    assert doc.project.segments[1].instruction != ANGRY and not doc.stale
+    np.testing.assert_array_equal(doc.track.data, original)
+    doc.undo_stack.redo()                   # computed before: from the cache, no model run
+    assert not doc.stale and not worker.busy
+    np.testing.assert_array_equal(doc.track.data, edited)
+
+
+def test_the_latest_edit_wins(doc, worker, bundle, qtbot):
+    done, cancelled = [], []
+    worker.finished.connect(lambda key, result: done.append(key))
+    worker.cancelled.connect(cancelled.append)
+    worker.finished.connect(doc.apply_result)
+    doc.set_instruction(0, ANGRY)
+    first = doc.stale[0]
+    worker.submit(doc.regeneration(first, bundle))
+    doc.set_seed(0, 5)                       # the same segment again, before the first job is done
+    second = doc.stale[0]
+    worker.submit(doc.regeneration(second, bundle))
+    qtbot.waitUntil(lambda: not worker.busy, timeout=30000)
+    assert first in cancelled and second in done and first not in done
+    assert not doc.stale and doc.project.segments[0].seed == 5
+
+
+def test_segment_edits_are_single_undo_steps(doc):
+    segs = doc.project.segments
+    n, (s0, e0) = len(segs), (segs[0].start, segs[0].end)
+    doc.split(0, (s0 + e0) / 2)
+    assert len(doc.project.segments) == n + 1 and not doc.stale          # same instruction: motion stands
+    doc.merge_with_next(0)
+    assert len(doc.project.segments) == n and doc.project.segments[0].end == pytest.approx(e0)
+    doc.retime(1, doc.project.segments[1].start + 0.3, doc.project.segments[1].end)
+    assert doc.segment_state(1) == "stale"
+    doc.retime(1, -5.0, 1e6)                 # clamped between its neighbours
+    assert doc.project.segments[1].start == pytest.approx(doc.project.segments[0].end)
+    doc.delete(2)
+    assert len(doc.project.segments) == n - 1
+    i = doc.add(0.5, 1.5)
+    assert doc.project.segments[i].start == 0.5 and doc.project.segments[i].instruction.emotion == "neutral"
+    starts = [s.start for s in doc.project.segments]
+    assert starts == sorted(starts) and all(a.end <= b.start + 1e-9 for a, b in
+                                           zip(doc.project.segments, doc.project.segments[1:]))
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert [(s.start, s.end) for s in doc.project.segments][0] == (s0, e0) and len(doc.project.segments) == n
+    assert not doc.stale
+
+
+def test_a_failing_job_is_reported_not_raised(worker, qtbot):
+    def boom(progress):
+        raise RuntimeError("the model is gone")
+    with qtbot.waitSignal(worker.failed, timeout=5000) as sig:
+        worker.submit(Job("x", boom))
+    assert sig.args == ["x", "RuntimeError: the model is gone"]
+    qtbot.waitUntil(lambda: not worker.busy, timeout=5000)
+    assert threading.active_count() >= 1

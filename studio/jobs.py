@@ -23,7 +23,7 @@ from typing import Any, Callable, Hashable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.motion.sampler import Cancelled
+from core.cancel import Cancelled
 
 
 class Progress:

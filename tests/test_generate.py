@@ -10,7 +10,7 @@ from core.arkit import NUM_BLENDSHAPES
 from core.motion.checkpoint import load_motion_model, save_motion_checkpoint
 from core.motion.generate import generate, join_edges, regenerate_segment
 from core.motion.model import Denoiser, MotionConfig
-from core.motion.sampler import Cancelled
+from core.cancel import Cancelled
 from core.track import FaceTrack
 
 FRAMES = 240

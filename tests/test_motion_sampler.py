@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from core.motion.model import Denoiser, MotionConfig
-from core.motion.sampler import Cancelled, sample
+from core.cancel import Cancelled
+from core.motion.sampler import sample
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from core.audio import decode_audio, load_audio
-from core.export.video import Cancelled, write_video
+from core.cancel import Cancelled
+from core.export.video import write_video
 from tests.conftest import open_mouth_track
 
 pytestmark = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffmpeg is not installed (Debian ffmpeg)")

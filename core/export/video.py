@@ -21,13 +21,10 @@ from core.audio import Audio
 from core.face.rig import FaceRig
 from core.fileio import atomic_path
 from core.render.offscreen import OffscreenRenderer
+from core.cancel import Cancelled
 from core.track import FaceTrack
 
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
-
-
-class Cancelled(Exception):
-    """The user cancelled a long export; nothing was written under the target name."""
 
 
 def write_video(path: str | os.PathLike, rig: FaceRig, track: FaceTrack, audio: Audio | None = None, *,

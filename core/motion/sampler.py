@@ -20,10 +20,6 @@ from diffusers import DPMSolverMultistepScheduler
 from core.motion.model import Denoiser
 
 
-class Cancelled(Exception):
-    """A newer edit superseded this job."""
-
-
 def make_scheduler(model: Denoiser) -> DPMSolverMultistepScheduler:
     return DPMSolverMultistepScheduler(num_train_timesteps=model.config.train_timesteps,
                                        prediction_type="sample", algorithm_type="dpmsolver++",

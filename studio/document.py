@@ -22,11 +22,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from core.motion.checkpoint import MotionBundle
 from core.project import MAIN_TRACK, Instruction, Project, Segment
 from core.track import FaceTrack
 from studio.jobs import Job
@@ -189,9 +191,10 @@ class Document(QObject):
             self.selectionChanged.emit(index)
 
     # --- work for the worker ----------------------------------------------------------------
-    def regeneration(self, span: Span, bundle) -> Job:
+    def regeneration(self, span: Span, model: Callable[[], MotionBundle]) -> Job:
         """A Job regenerating `span` from a snapshot of the project taken now (the worker never
-        reads the live document); its result goes to apply_result."""
+        reads the live document); `model()` gives the motion model, called on the worker (the
+        first call loads it there). Its result goes to apply_result."""
         from core.motion.generate import regenerate_frames
         from core.pipeline import instruction_embeddings, segment_bounds
         segments = copy.deepcopy(self.project.segments)
@@ -201,7 +204,7 @@ class Document(QObject):
 
         def run(progress) -> np.ndarray:
             bounds = segment_bounds(segments, settings.fps, track.frames)
-            out = regenerate_frames(bundle, track, features, instruction_embeddings(segments), bounds, span.start,
+            out = regenerate_frames(model(), track, features, instruction_embeddings(segments), bounds, span.start,
                                     span.end, seed=span.seed, steps=settings.sampling_steps,
                                     guidance=settings.guidance, callback=progress.step)
             return out.data[span.start:span.end]

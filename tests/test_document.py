@@ -55,7 +55,7 @@ ANGRY = user_instruction("A person feels very angry and speaks with brows lowere
 
 def regenerate_all(doc, worker, bundle, qtbot):
     for span in list(doc.stale):
-        worker.submit(doc.regeneration(span, bundle))
+        worker.submit(doc.regeneration(span, lambda: bundle))
     qtbot.waitUntil(lambda: not worker.busy, timeout=30000)
 
 
@@ -91,10 +91,10 @@ def test_the_latest_edit_wins(doc, worker, bundle, qtbot):
     worker.finished.connect(doc.apply_result)
     doc.set_instruction(0, ANGRY)
     first = doc.stale[0]
-    worker.submit(doc.regeneration(first, bundle))
+    worker.submit(doc.regeneration(first, lambda: bundle))
     doc.set_seed(0, 5)                       # the same segment again, before the first job is done
     second = doc.stale[0]
-    worker.submit(doc.regeneration(second, bundle))
+    worker.submit(doc.regeneration(second, lambda: bundle))
     qtbot.waitUntil(lambda: not worker.busy, timeout=30000)
     assert first in cancelled and second in done and first not in done
     assert not doc.stale and doc.project.segments[0].seed == 5

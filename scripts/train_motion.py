@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.motion.model import MotionConfig  # noqa: E402
-from core.synth.train import TrainConfig, train  # noqa: E402
+from core.synth.train import TrainConfig, latest_checkpoint, train  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,9 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     given = {f.name: getattr(args, f"model_{f.name}") for f in fields(MotionConfig)
              if getattr(args, f"model_{f.name}") is not None}
-    if args.init and not given:          # fine-tuning: the checkpoint's own architecture
+    resuming = args.resume and latest_checkpoint(args.out or TrainConfig().out) is not None
+    if args.init and not given and not resuming:     # fine-tuning: the checkpoint's own architecture
         from core.motion.checkpoint import read_meta, resolve
-        model = MotionConfig.from_json(read_meta(resolve(args.init))["model"])
+        try:
+            model = MotionConfig.from_json(read_meta(resolve(args.init))["model"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise SystemExit(f"--init {args.init}: not a motion checkpoint ({exc})") from None
     else:
         model = MotionConfig(**given)
     cfg = TrainConfig(model=model, **{f.name: getattr(args, f.name) for f in fields(TrainConfig)

@@ -1,109 +1,254 @@
 """Fine-tuning on one's own captures: Live Link Face CSV + audio pairs become a dataset the
-trainer reads, and training can start from the shipped model."""
+trainer reads (core.synth.captures), and training can start from a checkpoint (TrainConfig.init).
 
+Real parts throughout: the real Live Link Face take in tests/data, real telephone speech cut
+from tests/data/listen/sample.wav, the demo take, stage 1 with the rules writer, MiniLM, and a
+tiny randomly initialised motion checkpoint written by core.motion.checkpoint."""
+
+import importlib
+import json
+import re
 import shutil
-import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
-from core.export.livelink import read_livelink_csv, write_livelink_csv
-from core.motion.checkpoint import DEFAULT_MODEL, load_motion_model, read_meta
-from core.motion.model import MotionConfig
-from core.synth.captures import build_capture_dataset, find_pairs
-from core.synth.train import TrainConfig, load_dataset, train
-from core.track import FaceTrack
+from core.export.livelink import read_livelink_csv
+from core.motion.checkpoint import Normalisation, load_state, read_meta, save_motion_checkpoint
+from core.motion.model import Denoiser, MotionConfig
+from core.motion.text import embed
+from core.synth.captures import CaptureSkipped, build_capture_dataset, find_pairs
+from core.synth.train import TrainConfig, fit_normalisation, load_dataset, train
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = ROOT / "tests" / "data" / "livelink_sample.csv"
+SPEECH = ROOT / "tests" / "data" / "listen" / "sample.wav"
 DEMO = ROOT / "resources" / "demo"
 sys.path.insert(0, str(ROOT / "scripts"))
+capture_cli = importlib.import_module("build_capture_dataset")
+train_cli = importlib.import_module("train_motion")
 from make_demo import TEXT as DEMO_TEXT  # noqa: E402
+
+TINY = MotionConfig(width=32, blocks=2, dilations=(1, 2))
+
+
+def speech_cut(path: Path, start: float, seconds: float) -> Path:
+    """Real speech (Diane and Sheila on the telephone) from `start`, `seconds` long."""
+    x, rate = sf.read(SPEECH, dtype="float32")
+    a = round(start * rate)
+    sf.write(path, x[a: a + round(seconds * rate)], rate)
+    return path
 
 
 @pytest.fixture(scope="module")
-def captures(tmp_path_factory):
-    """Two takes in the Live Link Face app's format with their sound (the demo take, and 6 s of
-    real speech with a CSV 3 frames longer than the sound), plus the usual mess: a CSV without
-    sound, sound without a CSV, an empty audio file, and a pairing 3 s off."""
+def sample_seconds():
+    track = read_livelink_csv(SAMPLE_CSV, fps=30.0)
+    # The real take: 8 rows at the app's 60 fps timecode (00:32:09:56.897 .. 00:32:10:03.901).
+    assert len(SAMPLE_CSV.read_text().splitlines()) == 9
+    assert track.frames == 4 and track.duration == pytest.approx(8 / 60, abs=1e-3)
+    return track.duration
+
+
+@pytest.fixture(scope="module")
+def captures(tmp_path_factory, sample_seconds):
+    """The real take with speech of its length, the demo take (its sound as .WAV, with its
+    script), and the usual mess: a CSV without sound, sound without a CSV, an empty audio file,
+    and a pairing 0.87 s off."""
     d = tmp_path_factory.mktemp("captures")
-    shutil.copy(DEMO / "demo.csv", d / "take01.csv")
-    shutil.copy(DEMO / "demo.wav", d / "take01.wav")
-    x, rate = sf.read(ROOT / "tests" / "data" / "listen" / "sample.wav")
-    sf.write(d / "take02.flac", x[: 6 * rate], rate)
-    t = np.arange(183) / 30
-    data = np.zeros((183, 55), np.float32)
-    data[:, 17] = 0.3 + 0.2 * np.sin(2 * np.pi * 1.5 * t)          # something to recognise
-    write_livelink_csv(d / "take02.csv", FaceTrack(30.0, data))
-    (d / "take01.txt").write_text(DEMO_TEXT)
-    shutil.copy(DEMO / "demo.csv", d / "lonely.csv")
-    shutil.copy(DEMO / "demo.wav", d / "voice_only.wav")
-    shutil.copy(DEMO / "demo.csv", d / "empty.csv")
+    shutil.copy(SAMPLE_CSV, d / "sample.csv")
+    speech_cut(d / "sample.wav", 12.6, sample_seconds)                 # "This is Diane ..."
+    shutil.copy(DEMO / "demo.csv", d / "demo.csv")
+    shutil.copy(DEMO / "demo.wav", d / "demo.WAV")
+    (d / "demo.txt").write_text(DEMO_TEXT)
+    shutil.copy(SAMPLE_CSV, d / "lonely.csv")
+    speech_cut(d / "voice_only.flac", 14.5, 1.0)
+    shutil.copy(SAMPLE_CSV, d / "empty.csv")
     (d / "empty.wav").write_bytes(b"")
-    write_livelink_csv(d / "wrong.csv", FaceTrack(30.0, np.zeros((90, 55), np.float32)))
-    shutil.copy(DEMO / "demo.wav", d / "wrong.wav")
+    shutil.copy(SAMPLE_CSV, d / "wrong.csv")
+    speech_cut(d / "wrong.wav", 20.2, 1.0)
     return d
 
 
 @pytest.fixture(scope="module")
 def built(captures, tmp_path_factory):
     out = tmp_path_factory.mktemp("mine")
-    return build_capture_dataset(captures, out, writer="rules"), out
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        index = build_capture_dataset(captures, out, writer="rules")
+    return index, out, [str(w.message) for w in caught if issubclass(w.category, CaptureSkipped)]
 
 
 def test_pairs_are_found_by_name(captures):
     pairs, problems = find_pairs(captures)
-    assert [p.name for p in pairs] == ["empty", "take01", "take02", "wrong"]
-    assert pairs[1].script is not None and pairs[2].audio.suffix == ".flac"
-    assert any(p.startswith("lonely.csv: no audio") for p in problems)
-    assert any(p.startswith("voice_only.wav: no Live Link Face CSV") for p in problems)
+    assert [p.name for p in pairs] == ["demo", "empty", "sample", "wrong"]
+    assert pairs[0].audio.name == "demo.WAV" and pairs[0].script.name == "demo.txt"
+    assert pairs[2].script is None
+    assert problems == ["lonely.csv: no audio file named lonely.wav (or .flac, .ogg, .mp3, .aiff) beside it",
+                        "voice_only.flac: no Live Link Face CSV named voice_only.csv beside it"]
 
 
 def test_captures_become_a_dataset_the_trainer_reads(built, captures):
-    report, out = built
-    assert report.used == ["take01", "take02"]
-    assert any(s.startswith("empty.csv + empty.wav") for s in report.skipped)
-    assert any("wrong.csv" in s and "at most 0.5 s" in s for s in report.skipped)
+    index, out, warned = built
+    on_disk = json.loads((out / "index.json").read_text())
+    assert on_disk == json.loads(json.dumps(index))
+    assert index["version"] == 1 and index["fps"] == 30.0 and index["features"] == 48
+    assert index["build"]["used"] == ["demo", "sample"]
+    skipped = index["build"]["skipped"]
+    assert len(skipped) == 4 and len(warned) == 4
+    assert any(s.startswith("lonely.csv: no audio") for s in skipped)
+    assert any(s.startswith("voice_only.flac: no Live Link Face CSV") for s in skipped)
+    assert "empty.csv + empty.wav: empty.wav: the file is empty (0 bytes)" in skipped
+    wrong = next(s for s in skipped if s.startswith("wrong.csv + wrong.wav"))
+    assert "wrong.csv lasts 0.13 s but wrong.wav 1.00 s" in wrong and "at most 0.5 s" in wrong
+    assert all(any(s in w for w in warned) for s in skipped)
+    assert sorted(p.name for p in (out / "items").iterdir()) == ["000001.json", "000001.npz", "000002.json",
+                                                                "000002.npz"]
+
     data = load_dataset(out)
-    items = data.train + data.heldout
-    assert len(data.train) == 1 and len(data.heldout) == 1
-    demo = read_livelink_csv(captures / "take01.csv", fps=30.0)
-    first = next(it for it in items if it.name.endswith("000001.npz"))
-    assert len(first.motion) == min(demo.frames, round(10.636 * 30))        # the shorter of capture and sound
-    np.testing.assert_allclose(first.motion, demo.data[: len(first.motion)], atol=1e-6)
-    assert first.speech.shape == (len(first.motion), 48) and first.speech[:, :40].sum(1).min() == 1.0
-    second = next(it for it in items if it.name.endswith("000002.npz"))
-    assert len(second.motion) == 180                                       # 6 s of sound, 183 frames of CSV
-    segments = report.index["items"][0]["segments"]
-    assert segments and all(s["text"].startswith("A person feels") for s in segments)
-    assert report.index["items"][0]["source"]["script"] == "take01.txt"
+    assert data.fps == 30.0 and len(data.train) == 1 and len(data.heldout) == 1
+    demo, sample = data.train[0], data.heldout[0]
+    assert demo.name == "items/000001.npz" and sample.name == "items/000002.npz"
+
+    # The real take: its four frames exactly as the CSV holds them, beside the speech features.
+    take = read_livelink_csv(SAMPLE_CSV, fps=30.0)
+    assert sample.motion.shape == (4, 55) and sample.speech.shape == (4, 48)
+    np.testing.assert_array_equal(sample.motion, take.data.astype(np.float32))
+    # The demo: capture and sound differ by a frame or so; the shorter wins.
+    entry = index["items"][0]
+    src = entry["source"]
+    assert src == {"csv": "demo.csv", "audio": "demo.WAV", "script": "demo.txt",
+                   "csv_frames": src["csv_frames"], "audio_frames": src["audio_frames"]}
+    assert abs(src["csv_frames"] - src["audio_frames"]) <= 2
+    assert entry["frames"] == len(demo.motion) == min(src["csv_frames"], src["audio_frames"])
+    demo_take = read_livelink_csv(captures / "demo.csv", fps=30.0)
+    np.testing.assert_array_equal(demo.motion, demo_take.data[: len(demo.motion)].astype(np.float32))
+    assert demo.speech.shape == (len(demo.motion), 48)
+    assert np.all(demo.speech[:, :40].sum(1) == 1.0)                 # one phone per frame
+    assert demo.speech[:, 40 + 5].mean() > 0.3                      # the listener heard speech
+
+    # Segments: bounds tile the take, each with the rules writer's instruction and its embedding.
+    with np.load(out / "items" / "000001.npz") as z:
+        bounds, emb = z["seg_bounds"], z["seg_embeddings"]
+    segments = entry["segments"]
+    assert bounds.dtype == np.int32 and emb.shape == (len(segments), 384)
+    assert bounds[0, 0] == 0 and bounds[-1, 1] == entry["frames"] and np.all(bounds[1:, 0] == bounds[:-1, 1])
+    assert [[s["start"], s["end"]] for s in segments] == bounds.tolist()
+    assert all(s["writer"] == "rules" and s["text"].startswith("A person feels") for s in segments)
+    np.testing.assert_allclose(emb, embed([s["text"] for s in segments]), atol=1e-5)
+    assert index["items"][1]["split"] == "heldout" and entry["split"] == "train"
 
 
-def test_fine_tuning_starts_from_the_shipped_model(built, tmp_path):
-    _, data = built
-    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), steps=2, batch=2, window=60, warmup=1,
-                      eval_every=2, ckpt_every=2, threads=1, init=str(DEFAULT_MODEL.parent),
-                      model=load_motion_model(DEFAULT_MODEL).config)
-    result = train(cfg, progress=False)
-    shipped = read_meta(DEFAULT_MODEL)
-    tuned = read_meta(result.model_path)
-    assert tuned["normalisation"] == shipped["normalisation"]
-    assert result.report["init"] == str(DEFAULT_MODEL.parent)
-    assert result.step_losses[1] < 0.5                  # a trained start, not a random one (~1.0)
-    with pytest.raises(ValueError, match="differs from the configured one"):
-        train(TrainConfig(data=str(data), out=str(tmp_path / "bad"), steps=1, batch=2, window=60, threads=1,
-                          init=str(DEFAULT_MODEL.parent), model=MotionConfig(width=32, blocks=2)), progress=False)
+def test_one_instruction_for_all_and_the_command_line(captures, tmp_path, capsys):
+    one = tmp_path / "one"
+    one.mkdir()
+    for name in ("sample.csv", "sample.wav"):
+        shutil.copy(captures / name, one / name)
+    text = "A person feels very happy and speaks with corners of the mouth raised."
+    assert capture_cli.main([str(one), str(tmp_path / "out"), "--instruction", text]) == 0
+    printed = capsys.readouterr()
+    assert "1 captures (0 held out), 4 frames" in printed.out and "0 skipped" in printed.out
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    (item,) = index["items"]
+    assert item["split"] == "train" and [s["text"] for s in item["segments"]] == [text]
+    assert item["segments"][0]["emotion"] == "happy" and item["segments"][0]["writer"] == "user"
+    with np.load(tmp_path / "out" / item["file"]) as z:
+        np.testing.assert_allclose(z["seg_embeddings"], embed([text]), atol=1e-5)
 
-
-def test_command_lines(captures, tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_capture_dataset.py"), str(captures),
-                          str(tmp_path / "mine")], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert "2 captures (1 held out)" in out.stdout and "skipped empty.csv" in out.stderr
     empty = tmp_path / "nothing"
     empty.mkdir()
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_capture_dataset.py"), str(empty),
-                          str(tmp_path / "x")], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 2 and "no Live Link Face CSV with its audio file" in out.stderr
+    shutil.copy(SAMPLE_CSV, empty / "lonely.csv")
+    assert capture_cli.main([str(empty), str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert f"{empty}: no Live Link Face CSV with its audio file" in err and "lonely.csv: no audio" in err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(SAMPLE_CSV, bad / "empty.csv")
+    (bad / "empty.wav").write_bytes(b"")
+    with pytest.warns(CaptureSkipped, match="empty.wav"), \
+            pytest.raises(ValueError, match=re.escape(f"{bad}: none of the 1 captures could be used: empty.csv")):
+        build_capture_dataset(bad, tmp_path / "y")
+    assert not (tmp_path / "y").exists()
+    synthetic = tmp_path / "synthetic"
+    synthetic.mkdir()
+    (synthetic / "index.json").write_text(json.dumps({"version": 1, "config": {"count": 10, "seed": 0}}))
+    with pytest.raises(ValueError, match="holds another dataset"):
+        build_capture_dataset(one, synthetic)
+
+
+# --- fine-tuning ------------------------------------------------------------------------------
+
+INIT_NORM = {"mean": [0.2] * 52 + [0.0] * 3, "std": [0.15] * 52 + [0.05] * 3}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A randomly initialised tiny checkpoint (another seed than the trainer's), in a folder."""
+    torch.manual_seed(123)
+    model = Denoiser(TINY)
+    meta = {"model": TINY.to_json(), "fps": 30.0, "null_instruction": [0.0] * 384, "normalisation": INIT_NORM}
+    folder = tmp_path_factory.mktemp("tiny")
+    save_motion_checkpoint(folder / "model.safetensors", {"ema": model.state_dict()}, meta)
+    return folder
+
+
+def finetune(data, out, init, **kw) -> TrainConfig:
+    base = dict(data=str(data), out=str(out), steps=3, batch=2, window=30, lr=1e-7, min_lr=1e-8, warmup=1,
+                log_every=1, eval_every=3, ckpt_every=3, threads=1, final_dtype="float32", init=str(init), model=TINY)
+    return TrainConfig(**{**base, **kw})
+
+
+def max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a if a[k].is_floating_point())
+
+
+def test_fine_tuning_starts_from_the_checkpoint(built, tiny, tmp_path):
+    _, data, _ = built
+    result = train(finetune(data, tmp_path / "run", tiny), progress=False)
+    assert result.step == 3 and sorted(result.step_losses) == [1, 2, 3]
+    start = load_state(tiny / "model.safetensors", "ema")
+    tuned = load_state(result.model_path, "ema")
+    raw = load_state(result.checkpoint, "raw")
+    torch.manual_seed(0)                                     # what training from scratch would start from
+    scratch = Denoiser(TINY).state_dict()
+    assert max_diff(start, scratch) > 0.05
+    assert max_diff(tuned, start) < 1e-5                     # three steps at lr 1e-7 from the init weights
+    assert 0 < max_diff(raw, start) < 1e-5                   # ... which did move them
+    meta = read_meta(result.model_path)
+    init_norm = Normalisation.from_json(INIT_NORM)
+    assert meta["normalisation"] == init_norm.to_json()      # kept, not fitted to the captures
+    fitted = fit_normalisation(load_dataset(data).train, 0.02)
+    assert not np.allclose(fitted.mean, init_norm.mean)
+    assert meta["model"] == TINY.to_json() and meta["train"]["init"] == str(tiny)
+    assert result.report["init"] == str(tiny)
+    assert f"fine-tuned from `{tiny}`" in (tmp_path / "run" / "report.md").read_text()
+
+    with pytest.raises(ValueError, match="width 32 in the checkpoint, 48 configured"):
+        train(finetune(data, tmp_path / "bad", tiny, model=MotionConfig(width=48, blocks=2, dilations=(1, 2))),
+              progress=False)
+
+
+def test_resume_wins_over_init_and_the_command_line_takes_its_model(built, tiny, tmp_path):
+    _, data, _ = built
+    init = tmp_path / "init"
+    shutil.copytree(tiny, init)
+    cfg = finetune(data, tmp_path / "run", init)
+    first = train(cfg, stop_after=2, progress=False)
+    assert first.step == 2 and first.model_path is None
+    shutil.rmtree(init)                                      # resuming must not need it any more
+    second = train(cfg, resume=True, progress=False)
+    assert second.step == 3 and sorted(second.step_losses) == [3]
+    assert read_meta(second.model_path)["normalisation"] == Normalisation.from_json(INIT_NORM).to_json()
+
+    flags = ["--data", str(data), "--steps", "1", "--batch", "2", "--window", "30", "--lr", "1e-7", "--min-lr",
+             "1e-8", "--warmup", "1", "--threads", "1", "--no-progress", "--init", str(tiny)]
+    assert train_cli.main(flags + ["--out", str(tmp_path / "cli")]) == 0       # no --model-*: the checkpoint's
+    assert read_meta(tmp_path / "cli" / "model.safetensors")["model"] == TINY.to_json()
+    with pytest.raises(ValueError, match="width 32 in the checkpoint, 64 configured"):
+        train_cli.main(flags + ["--out", str(tmp_path / "cli2"), "--model-width", "64", "--model-blocks", "2",
+                                "--model-dilations", "1,2"])

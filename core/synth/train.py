@@ -263,13 +263,18 @@ def _initialise(model: Denoiser, cfg: TrainConfig, fps: float) -> Normalisation:
     """Load cfg.init's EMA weights into `model` for fine-tuning; its normalisation is kept, so
     the fine-tuned model reads and writes motion exactly as the one it started from."""
     path = resolve(cfg.init)
+    if not path.with_suffix(".json").is_file():
+        raise FileNotFoundError(f"{cfg.init}: no motion checkpoint to fine-tune from ({path.with_suffix('.json')} "
+                                "is missing)")
     meta = read_meta(path)
     theirs = MotionConfig.from_json(meta["model"])
     if theirs != cfg.model:
-        diff = {k: (v, getattr(cfg.model, k)) for k, v in theirs.to_json().items() if cfg.model.to_json()[k] != v}
-        raise ValueError(f"{path}: the checkpoint's model differs from the configured one "
-                         f"(checkpoint vs config: {diff}); leave the --model-* options out to take its own")
-    if abs(float(meta["fps"]) - fps) > 1e-6:
+        mine = cfg.model.to_json()
+        diff = "; ".join(f"{k} {v} in the checkpoint, {mine.get(k)} configured"
+                         for k, v in theirs.to_json().items() if mine.get(k) != v)
+        raise ValueError(f"{path}: the checkpoint's model differs from the configured one ({diff}); "
+                         "leave the --model-* options out to take its own")
+    if abs(float(meta.get("fps", fps)) - fps) > 1e-6:
         raise ValueError(f"{path}: the checkpoint runs at {meta['fps']} fps, the data at {fps}")
     model.load_state_dict(load_state(path, "ema"))
     return Normalisation.from_json(meta["normalisation"])
@@ -335,6 +340,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
 
     resume=True continues from the newest checkpoint in cfg.out exactly (weights, optimizer,
     LR schedule, RNG state); its saved TrainConfig is used, except steps, data and out.
+    cfg.init (fine-tuning) starts the weights and their EMA copy from that checkpoint's EMA
+    weights and keeps its normalisation; a checkpoint to resume from wins over it.
     """
     ckpt = latest_checkpoint(cfg.out) if resume else None
     if ckpt is not None:

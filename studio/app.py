@@ -1,57 +1,473 @@
-"""`avitalk-studio`: the main window. For now a player: the face plays the take with its sound.
+"""`avitalk-studio`: the main window. Open or import a take, edit its instructions, export.
 
-    avitalk-studio [TAKE.avtp | TAKE.csv [--audio TAKE.wav]] [--screenshot out.png]
+    avitalk-studio [PROJECT.avtp | SPEECH.wav | TAKE.csv [--audio TAKE.wav]] [--screenshot out.png]
 
-Space plays and pauses, Home/End jump, W toggles the wireframe, R resets the view.
-Without a take it opens the bundled demo.
+Docks (rearrange them; the layout is remembered): the 3D viewport in the middle, the
+timeline, the instruction inspector and the curves panel. Everything that runs a model runs
+on one worker thread (studio.jobs); the window only posts edits and shows results.
+
+Keys: Space play/pause, Home/End, J back one second, K pause, L play, Delete deletes the
+selected segment, S splits it at the playhead, M merges it with the next, Ctrl+Z/Ctrl+Y undo and
+redo, W wireframe, R resets the view. Without a take it opens the bundled demo.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
+import time
+from pathlib import Path
 
-from PySide6.QtCore import QTimer, Qt
-from PySide6.QtGui import QKeySequence, QShortcut, QSurfaceFormat
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+import numpy as np
+from PySide6.QtCore import QSettings, QTimer, Qt
+from PySide6.QtGui import QAction, QKeySequence, QSurfaceFormat, QUndoCommand
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar)
 
+from core.arkit import NUM_CHANNELS
 from core.audio import Audio
 from core.face import load_rig
+from core.project import MAIN_TRACK, SUFFIX, Project, load_project, save_project
 from core.track import FaceTrack
+from studio import autosave
+from studio.curves import CurvesPanel
+from studio.document import Document, Span
+from studio.inspector import Inspector
+from studio.jobs import Job, Worker
 from studio.playback import Playback
+from studio.timeline import SegmentView, Timeline
 from studio.viewport import Viewport
+
+APP = "AVI-Talking Studio"
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif);;All files (*)"
+EXPORTS = {"FBX (*.fbx)": ".fbx", "glTF binary (*.glb)": ".glb", "Live Link Face CSV (*.csv)": ".csv",
+           "MP4 video (*.mp4)": ".mp4"}
+RECENT = 8
+
+
+def _bundle():
+    from core.motion.checkpoint import load_default_model
+    return load_default_model()
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, track: FaceTrack, audio: Audio | None, title: str):
+    def __init__(self, project: Project | None = None, path: str | Path | None = None, *,
+                 settings: QSettings | None = None, autosave_folder: Path | None = None,
+                 writer: str = "smollm2"):
         super().__init__()
-        self.track = track
-        self.setWindowTitle(f"{title} - AVI-Talking Studio")
+        self.settings = settings or QSettings("avi-talking", "studio")
+        self.autosave_folder = autosave_folder
+        self.writer = writer
+        self.worker = Worker(self)
         self.viewport = Viewport(load_rig())
         self.setCentralWidget(self.viewport)
+        self.timeline = Timeline()
+        self.inspector = Inspector()
+        self.curves = CurvesPanel()
+        self._docks = {}
+        for name, widget, area in (("Timeline", self.timeline, Qt.BottomDockWidgetArea),
+                                   ("Instruction", self.inspector, Qt.RightDockWidgetArea),
+                                   ("Curves", self.curves, Qt.BottomDockWidgetArea)):
+            dock = QDockWidget(name, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self._docks[name] = dock
+        self.tabifyDockWidget(self._docks["Timeline"], self._docks["Curves"])
+        self._docks["Timeline"].raise_()
         self.time_label = QLabel()
+        self.busy_label = QLabel("Ready")
+        self.busy_bar = QProgressBar(maximumWidth=160, maximum=100, textVisible=False)
+        self.busy_bar.hide()
+        self.statusBar().addPermanentWidget(self.busy_label)
+        self.statusBar().addPermanentWidget(self.busy_bar)
         self.statusBar().addPermanentWidget(self.time_label)
-        self.playback = Playback(audio, track.duration)
-        if self.playback.device_error:
-            self.statusBar().showMessage(self.playback.device_error, 10000)
-        for key, action in ((Qt.Key_Space, self.playback.toggle), (Qt.Key_Home, lambda: self.playback.seek(0)),
-                            (Qt.Key_End, lambda: self.playback.seek(track.duration)),
-                            (Qt.Key_W, lambda: self.viewport.set_wireframe(not self.viewport.renderer.wireframe)),
-                            (Qt.Key_R, self.viewport.reset_view)):
-            QShortcut(QKeySequence(key), self, activated=action)
+        self.doc: Document | None = None
+        self.playback = Playback(None, 0.0)
+        self._jobs_started: dict = {}
+        self.last_regeneration_s: float | None = None
+        self._regen_timer = QTimer(self, singleShot=True, interval=120, timeout=self._submit_stale)
+        self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
+        self._autosave_timer.start()
+        self._build_menus()
+        self._connect()
         self.timer = QTimer(self, interval=15, timeout=self.tick)
         self.timer.start()
-        self.resize(1280, 800)
-        self.tick()
+        self.resize(1400, 900)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.set_project(project or Project(), path)
 
+    # --- building ----------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self._action(m, "&New", self.new_project, QKeySequence.New)
+        self._action(m, "&Open...", self.open_dialog, QKeySequence.Open)
+        self.recent_menu = m.addMenu("Open &Recent")
+        self._action(m, "&Save", self.save, QKeySequence.Save)
+        self._action(m, "Save &As...", self.save_as, QKeySequence.SaveAs)
+        m.addSeparator()
+        self._action(m, "&Import Audio...", self.import_dialog, "Ctrl+I")
+        self._action(m, "&Export...", self.export_dialog, "Ctrl+E")
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QKeySequence.Quit)
+        m = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(m, "&Undo", lambda: self.doc.undo_stack.undo(), QKeySequence.Undo)
+        self.redo_action = self._action(m, "&Redo", lambda: self.doc.undo_stack.redo(), "Ctrl+Y")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
+        m.addSeparator()
+        self._action(m, "&Split at Playhead", self.split_selected, "S")
+        self._action(m, "&Merge with Next", self.merge_selected, "M")
+        self._action(m, "&Delete Segment", self.delete_selected, QKeySequence.Delete)
+        m = self.menuBar().addMenu("&Playback")
+        self._action(m, "&Play/Pause", lambda: self.playback.toggle(), "Space")
+        self._action(m, "To &Start", lambda: self.playback.seek(0.0), "Home")
+        self._action(m, "To &End", lambda: self.playback.seek(self.playback.duration), "End")
+        self._action(m, "Back One Second", lambda: self.playback.seek(self.playback.position - 1.0), "J")
+        self._action(m, "Pause", lambda: self.playback.pause(), "K")
+        self._action(m, "Play", lambda: self.playback.play(), "L")
+        m = self.menuBar().addMenu("&View")
+        for dock in self._docks.values():
+            m.addAction(dock.toggleViewAction())
+        m.addSeparator()
+        self._action(m, "&Wireframe", lambda: self.viewport.set_wireframe(not self.viewport.renderer.wireframe), "W")
+        self._action(m, "&Reset View", self.viewport.reset_view, "R")
+        self._update_recent()
+
+    def _action(self, menu, text, slot, shortcut=None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _connect(self) -> None:
+        self.worker.finished.connect(self._job_finished)
+        self.worker.failed.connect(self._job_failed)
+        self.worker.progress.connect(self._job_progress)
+        self.worker.busyChanged.connect(self._busy_changed)
+        self.worker.busyChanged.connect(self.inspector.set_busy)
+        self.timeline.seekRequested.connect(lambda t: self.playback.seek(t))
+        self.timeline.segmentSelected.connect(lambda i: self.doc.select(i))
+        self.timeline.segmentRetimed.connect(lambda i, a, b: self.doc.retime(i, a, b))
+        self.timeline.splitRequested.connect(lambda i, t: self.doc.split(i, t))
+        self.timeline.mergeRequested.connect(lambda i: self.doc.merge_with_next(i))
+        self.timeline.deleteRequested.connect(lambda i: self.doc.delete(i))
+        self.timeline.addRequested.connect(lambda a, b: self.doc.select(self.doc.add(a, b)))
+        self.inspector.instructionEdited.connect(lambda i, ins: self.doc.set_instruction(i, ins))
+        self.inspector.seedChanged.connect(lambda i, seed: self.doc.set_seed(i, seed))
+        self.inspector.rewriteRequested.connect(self.rewrite_with_language_model)
+
+    # --- the document --------------------------------------------------------------------------
+    def set_project(self, project: Project, path: str | Path | None = None) -> None:
+        self.worker.cancel_all()
+        self.doc = Document(project, path, self)
+        self.doc.segmentsChanged.connect(self._segments_changed)
+        self.doc.staleChanged.connect(self._stale_changed)
+        self.doc.trackChanged.connect(self._track_changed)
+        self.doc.selectionChanged.connect(self._selection_changed)
+        self.doc.undo_stack.cleanChanged.connect(self._update_title)
+        self.doc.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.doc.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.playback.pause()
+        audio = project.audio
+        self.playback = Playback(audio, audio.duration if audio is not None else 0.0)
+        if self.playback.device_error:
+            self.statusBar().showMessage(self.playback.device_error, 10000)
+        if audio is not None:
+            mono = audio.samples.mean(axis=1) if audio.samples.ndim == 2 else audio.samples
+            self.timeline.set_audio(np.asarray(mono, np.float32), audio.sample_rate, audio.duration)
+        else:
+            self.timeline.set_audio(None, 16000, 0.0)
+        words = [(w["text"], w["start"], w["end"]) for s in project.segments for w in s.evidence.get("words", [])]
+        self.timeline.set_words(words)
+        self._segments_changed()
+        self._track_changed(0, self.doc.frames)
+        self.doc.select(-1)
+        self._selection_changed(-1)
+        self._update_title()
+        if project.audio is not None and self.doc.track is None:
+            self.generate_all()
+
+    def _segment_views(self) -> list[SegmentView]:
+        busy = set(k for k in self.worker.pending_keys() if isinstance(k, Span))
+        out = []
+        for i, s in enumerate(self.doc.project.segments):
+            state = self.doc.segment_state(i)
+            a, b = round(s.start * self.doc.fps), round(s.end * self.doc.fps)
+            if state == "stale" and any(k.start < b and a < k.end for k in busy):
+                state = "busy"
+            out.append(SegmentView(s.start, s.end, s.instruction.emotion, s.instruction.text, state))
+        return out
+
+    def _segments_changed(self) -> None:
+        self.timeline.set_segments(self._segment_views())
+        self._selection_changed(self.doc.selected)
+
+    def _stale_changed(self) -> None:
+        self.timeline.set_segments(self._segment_views())
+        if self.doc.stale:
+            self._regen_timer.start()
+
+    def _track_changed(self, start: int, end: int) -> None:
+        self.curves.set_track(self.doc.track)
+
+    def _selection_changed(self, index: int) -> None:
+        segs = self.doc.project.segments
+        seg = segs[index] if 0 <= index < len(segs) else None
+        self.timeline.select(index if seg is not None else -1)
+        self.inspector.show_segment(index if seg is not None else -1, seg)
+
+    def _update_title(self, *args) -> None:
+        name = self.doc.path.name if self.doc and self.doc.path else "untitled"
+        dirty = self.doc is not None and not self.doc.undo_stack.isClean()
+        self.setWindowTitle(f"{name}{'*' if dirty else ''} - {APP}")
+
+    # --- background work -----------------------------------------------------------------------
+    def _submit_stale(self) -> None:
+        pending = set(self.worker.pending_keys())
+        if self.doc.track is not None and any(span not in pending for span in self.doc.stale):
+            self.curves.set_previous(FaceTrack(self.doc.track.fps, self.doc.track.data.copy()))
+        for span in list(self.doc.stale):
+            if span not in pending:
+                self._jobs_started[span] = time.perf_counter()
+                self.worker.submit(self.doc.regeneration(span, _bundle))
+        self.timeline.set_segments(self._segment_views())
+
+    def generate_all(self) -> None:
+        """Stage 2 over the whole take (after import, or for a project without motion)."""
+        from core.pipeline import animate
+        project = copy.deepcopy(self.doc.project)
+        doc = self.doc
+
+        def run(progress):
+            return animate(project, _bundle(), callback=progress.step)
+        self.worker.submit(Job(("animate", id(doc)), run, supersedes=lambda k: isinstance(k, (Span, tuple))))
+
+    def import_audio(self, path: str | Path) -> None:
+        """Listen, instruct and animate in the background; segments show as soon as they exist."""
+        from core.audio import load_audio
+        from core.instruct import make_writer
+        from core.pipeline import listen_and_instruct, make_project
+        writer_name = self.writer
+        path = Path(path)
+
+        def run(progress):
+            audio = load_audio(path)
+            result = listen_and_instruct(audio, writer=make_writer(writer_name),
+                                         progress=lambda name, f: progress.report(0.9 * f))
+            return make_project(audio, result, 30.0)
+        self.statusBar().showMessage(f"Listening to {path.name}...")
+        self.worker.submit(Job(("import", str(path)), run, supersedes=lambda k: True))
+
+    def rewrite_with_language_model(self, index: int) -> None:
+        from core.instruct import make_writer
+        seg = self.doc.project.segments[index]
+        evidence, writer_name, doc = dict(seg.evidence), self.writer, self.doc
+
+        def run(progress):
+            return make_writer(writer_name).write([evidence])[0]
+        self.worker.submit(Job(("rewrite", id(doc), index, seg.start), run))
+
+    def _job_finished(self, key, result) -> None:
+        if isinstance(key, Span):
+            started = self._jobs_started.pop(key, None)
+            if self.doc.apply_result(key, result) and started is not None:
+                self.last_regeneration_s = time.perf_counter() - started
+            self.timeline.set_segments(self._segment_views())
+        elif key[0] == "animate" and key[1] == id(self.doc):
+            self.doc.replace_track(result)
+            self._segments_changed()
+        elif key[0] == "import":
+            self.set_project(result, None)
+            self.doc.undo_stack.resetClean()
+            self._update_title()
+            self.statusBar().showMessage(f"{len(result.segments)} segments; animating...", 5000)
+        elif key[0] == "rewrite" and key[1] == id(self.doc):
+            index = key[2]
+            if index < len(self.doc.project.segments) and self.doc.project.segments[index].start == key[3]:
+                self.doc.set_instruction(index, result)
+        elif key[0] == "export":
+            self.statusBar().showMessage(f"Exported {key[1]}", 8000)
+
+    def _job_failed(self, key, message: str) -> None:
+        what = "regeneration" if isinstance(key, Span) else key[0]
+        self.statusBar().showMessage(f"{what} failed: {message}", 15000)
+        if not isinstance(key, Span) and key[0] in ("import", "export"):
+            QMessageBox.warning(self, APP, f"The {key[0]} failed:\n{message}")
+
+    def _job_progress(self, key, fraction: float) -> None:
+        self.busy_bar.setValue(int(100 * fraction))
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.busy_label.setText("Working..." if busy else "Ready")
+        self.busy_bar.setVisible(busy)
+        if not busy:
+            self.timeline.set_segments(self._segment_views())
+
+    # --- commands ------------------------------------------------------------------------------
+    def new_project(self) -> None:
+        if self._confirm_discard():
+            self.set_project(Project(), None)
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Projects (*{SUFFIX});;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        if not self._confirm_discard():
+            return False
+        path = Path(path)
+        if path.suffix.lower() != SUFFIX:
+            self.import_audio(path)
+            return True
+        try:
+            project = load_project(path)
+        except Exception as exc:
+            QMessageBox.warning(self, APP, f"Cannot open {path}:\n{exc}")
+            return False
+        self.set_project(project, path)
+        self._remember(path)
+        return True
+
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import audio", "", AUDIO_FILTER)
+        if path and self._confirm_discard():
+            self.import_audio(path)
+
+    def save(self) -> bool:
+        if self.doc.path is None:
+            return self.save_as()
+        return self.save_to(self.doc.path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", "untitled" + SUFFIX, f"Projects (*{SUFFIX})")
+        if not path:
+            return False
+        if not path.lower().endswith(SUFFIX):
+            path += SUFFIX
+        return self.save_to(path)
+
+    def save_to(self, path: str | Path) -> bool:
+        path = Path(path)
+        try:
+            save_project(self.doc.project, path)
+        except Exception as exc:
+            QMessageBox.warning(self, APP, f"Cannot save {path}:\n{exc}")
+            return False
+        autosave.discard(self.doc.path, self.autosave_folder)
+        self.doc.path = path
+        self.doc.undo_stack.setClean()
+        self._update_title()
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def export_dialog(self) -> None:
+        if self.doc.track is None:
+            QMessageBox.information(self, APP, "There is no animation to export yet.")
+            return
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", "take.fbx", ";;".join(EXPORTS))
+        if path:
+            suffix = EXPORTS.get(chosen, Path(path).suffix.lower())
+            if Path(path).suffix.lower() not in EXPORTS.values():
+                path += suffix
+            self.export(path)
+
+    def export(self, path: str | Path) -> None:
+        """Write the performance to `path` (format by suffix) on the worker; atomic, cancellable."""
+        path = Path(path)
+        track = FaceTrack(self.doc.track.fps, self.doc.track.data.copy())
+        audio = self.doc.project.audio
+
+        def run(progress):
+            export_file(path, track, audio, progress.report)
+            return str(path)
+        self.statusBar().showMessage(f"Exporting {path.name}...")
+        self.worker.submit(Job(("export", str(path)), run))
+
+    def split_selected(self) -> None:
+        if self.doc.selected >= 0:
+            self.doc.split(self.doc.selected, self.playback.position)
+
+    def merge_selected(self) -> None:
+        if self.doc.selected >= 0:
+            self.doc.merge_with_next(self.doc.selected)
+
+    def delete_selected(self) -> None:
+        if self.doc.selected >= 0:
+            self.doc.delete(self.doc.selected)
+
+    def autosave(self) -> None:
+        if self.doc is not None and not self.doc.undo_stack.isClean():
+            autosave.write(self.doc.project, self.doc.path, self.autosave_folder)
+
+    def _confirm_discard(self) -> bool:
+        if self.doc is None or self.doc.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(self, APP, "Save the changes to the current project first?",
+                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.settings.value("recent", [], list) or [] if p != str(path)]
+        self.settings.setValue("recent", recent[:RECENT])
+        self._update_recent()
+
+    def _update_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.settings.value("recent", [], list) or []:
+            self.recent_menu.addAction(p, lambda p=p: self.open_path(p))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    # --- the clock -----------------------------------------------------------------------------
     def tick(self) -> None:
         t = self.playback.position
-        self.viewport.show_values(self.track.sample(t))
-        self.time_label.setText(f"{t:6.2f} / {self.track.duration:.2f} s")
+        track = self.doc.track if self.doc is not None else None
+        self.viewport.show_values(track.sample(t) if track is not None and track.frames else
+                                  np.zeros(NUM_CHANNELS, np.float32))
+        self.timeline.set_playhead(t)
+        self.curves.set_playhead(t)
+        self.time_label.setText(f"{t:6.2f} / {self.playback.duration:.2f} s")
 
     def closeEvent(self, event) -> None:
+        if not self._confirm_discard():
+            event.ignore()
+            return
         self.playback.pause()
+        self.timer.stop()
+        self.settings.setValue("window/state", self.saveState())
+        self.worker.shutdown()
+        if self.doc is not None:
+            autosave.discard(self.doc.path, self.autosave_folder)
         super().closeEvent(event)
+
+
+def export_file(path: Path, track: FaceTrack, audio: Audio | None, progress) -> None:
+    """The exporters by suffix: .fbx, .glb, .csv, .mp4 (each writes atomically)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        from core.export.livelink import write_livelink_csv
+        write_livelink_csv(path, track)
+    elif suffix == ".fbx":
+        from core.export.fbx import write_fbx
+        write_fbx(path, load_rig(), track, progress=progress)
+    elif suffix == ".glb":
+        from core.export.gltf import write_glb
+        write_glb(path, load_rig(), track, progress=progress)
+    elif suffix == ".mp4":
+        from core.export.video import write_video
+        write_video(path, load_rig(), track, audio, progress=progress)
+    else:
+        raise ValueError(f"{path}: unknown export format {suffix or '(no suffix)'}; use .fbx, .glb, .csv or .mp4")
 
 
 def configure_opengl() -> None:
@@ -63,36 +479,73 @@ def configure_opengl() -> None:
     QSurfaceFormat.setDefaultFormat(fmt)
 
 
+def _initial_project(args) -> tuple[Project, str | None]:
+    if not args.take:
+        from core.demo import demo_take
+        track, audio = demo_take()
+        return Project(audio=audio, tracks={MAIN_TRACK: track}), None
+    p = Path(args.take)
+    if p.suffix.lower() == SUFFIX:
+        return load_project(p), str(p)
+    if p.suffix.lower() == ".csv":
+        from core.cli import load_take
+        track, audio = load_take(args.take, args.audio)
+        return Project(audio=audio, tracks={MAIN_TRACK: track}), None
+    return Project(), None          # audio: imported in the background once the window is up
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="avitalk-studio", description=__doc__.splitlines()[0])
-    parser.add_argument("take", nargs="?", help=".avtp project or Live Link Face CSV (default: the demo)")
+    parser.add_argument("take", nargs="?", help=".avtp project, a voice recording to import, or a Live Link "
+                                                "Face CSV (default: the demo)")
     parser.add_argument("--audio", help="sound for a CSV take")
-    parser.add_argument("--screenshot", help="save a picture of the window once drawn, then exit")
+    parser.add_argument("--writer", default="smollm2", help="instruction writer for imports (smollm2, rules, folder)")
+    parser.add_argument("--screenshot", help="wait until all background work is done, save a picture of the "
+                                             "window, and exit")
     args = parser.parse_args(argv)
 
     configure_opengl()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
-        if args.take:
-            from core.cli import load_take
-            track, audio = load_take(args.take, args.audio)
-            title = args.take
-        else:
-            from core.demo import demo_take
-            (track, audio), title = demo_take(), "demo"
+        project, path = _initial_project(args)
     except Exception as exc:   # shown to the user, not a traceback
-        QMessageBox.critical(None, "AVI-Talking Studio", f"Cannot open {args.take}:\n{exc}")
+        QMessageBox.critical(None, APP, f"Cannot open {args.take}:\n{exc}")
         return 2
-    window = MainWindow(track, audio, title)
+    window = MainWindow(project, path, writer=args.writer)
     window.show()
+    if args.take and Path(args.take).suffix.lower() not in (SUFFIX, ".csv"):
+        window.import_audio(args.take)
+    elif not args.screenshot:
+        offer_recovery(window)
     if args.screenshot:
         def shoot() -> None:
+            if window.worker.busy or window._regen_timer.isActive():
+                QTimer.singleShot(200, shoot)
+                return
+            window.tick()
             window.grab().save(args.screenshot)
-            app.quit()
+            window.doc.undo_stack.setClean()
+            window.close()
         QTimer.singleShot(500, shoot)
-    else:
-        window.playback.play()
     return app.exec()
+
+
+def offer_recovery(window: MainWindow) -> None:
+    """After a crash: offer the newest autosave left behind."""
+    found = autosave.pending(window.autosave_folder)
+    if not found:
+        return
+    r = found[0]
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.saved_at))
+    answer = QMessageBox.question(window, APP, f"Unsaved work from {when} ({r.original or 'an unsaved project'}) "
+                                               "was found. Recover it?")
+    if answer == QMessageBox.Yes:
+        window.set_project(load_project(r.path), r.original)
+        window.doc.undo_stack.push(QUndoCommand("Recover unsaved work"))    # marks it unsaved
+        window._update_title()
+    else:
+        r.path.unlink(missing_ok=True)
+        r.path.with_suffix(".json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,77 @@
-"""The studio window under Xvfb with a real OpenGL context, driven as a user drives it."""
+"""The studio window under Xvfb with a real OpenGL context and the shipped model, driven as a
+user drives it: play, orbit, import speech, edit a segment's emotion, undo, save, reopen,
+export every format, recover after a crash."""
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from PIL import Image
 
 pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
 
-from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from studio.app import MainWindow, configure_opengl  # noqa: E402
+from core.audio import load_audio  # noqa: E402
+from core.export.livelink import read_livelink_csv  # noqa: E402
+from core.instruct import make_writer  # noqa: E402
+from core.motion.checkpoint import load_default_model  # noqa: E402
+from core.pipeline import animate, listen_and_instruct, make_project  # noqa: E402
+from core.project import MAIN_TRACK, Project, load_project, save_project  # noqa: E402
+from studio import autosave  # noqa: E402
+from studio.app import MainWindow, configure_opengl, offer_recovery  # noqa: E402
 from tests.conftest import open_mouth_track  # noqa: E402
 
 configure_opengl()
+DATA = Path(__file__).parent / "data" / "listen"
 
 
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow(open_mouth_track(frames=60, open_from=0, open_to=60), None, "test")
-    qtbot.addWidget(w)
+def make_window(qtbot, tmp_path, project=None, path=None, **kw):
+    w = MainWindow(project, path, settings=QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat),
+                   autosave_folder=tmp_path / "autosave", writer="rules", **kw)
+    qtbot.addWidget(w, before_close_func=lambda w: (w.doc.undo_stack.setClean(), w.worker.shutdown()))
     w.show()
     w.activateWindow()
     qtbot.waitActive(w)      # shortcuts act on the active window, as for a user
+    return w
+
+
+def close(w, qtbot):
+    w.doc.undo_stack.setClean()
+    w.close()
+    assert not w.worker._thread.isRunning()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path, Project(tracks={MAIN_TRACK: open_mouth_track(frames=60, open_from=0, open_to=60)}))
     yield w
-    w.timer.stop()
+    close(w, qtbot)
+
+
+@pytest.fixture(scope="module")
+def speech8(tmp_path_factory):
+    x, rate = sf.read(DATA / "sample.wav")
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    sf.write(path, x[: 8 * rate], rate)
+    return path
+
+
+@pytest.fixture(scope="module")
+def take(speech8, tmp_path_factory):
+    """8 s of real speech: listened to (rules), animated by the shipped model, saved."""
+    bundle = load_default_model()
+    audio = load_audio(speech8)
+    project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules"), max_length=3.0), bundle.fps)
+    project.tracks[MAIN_TRACK] = animate(project, bundle)
+    path = tmp_path_factory.mktemp("take") / "take.avtp"
+    save_project(project, path)
+    return path
 
 
 def picture(widget) -> np.ndarray:
@@ -39,6 +84,7 @@ def test_space_plays_and_the_face_is_drawn(window, qtbot):
     img = picture(window.viewport)
     h, w = img.shape[:2]
     assert img[h // 3: 2 * h // 3, w // 3: 2 * w // 3].mean() > img[:20, :20].mean() + 50   # skin on backdrop
+    window.playback.duration = 2.0
     qtbot.keyClick(window, Qt.Key_Space)
     qtbot.waitUntil(lambda: window.playback.position > 0.3, timeout=3000)
     qtbot.keyClick(window, Qt.Key_Space)
@@ -62,23 +108,89 @@ def test_drag_orbits_and_r_resets(window, qtbot):
     np.testing.assert_allclose(cam.eye(), before, atol=1e-4)
 
 
-def test_screenshot_command(tmp_path):
+def test_edit_a_segment_undo_save_reopen_and_export(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    original = w.doc.track.data.copy()
+    # the user clicks the second segment in the lane and picks "angry" in the inspector
+    seg = w.doc.project.segments[1]
+    qtbot.mouseClick(w.timeline.plot.viewport(), Qt.LeftButton, pos=w.timeline.point_at((seg.start + seg.end) / 2, "lane"))
+    assert w.doc.selected == 1
+    combo = w.inspector.emotion
+    combo.setCurrentIndex(combo.findText("angry"))
+    assert w.doc.project.segments[1].instruction.emotion == "angry"
+    assert w.windowTitle().startswith("take.avtp*")
+    qtbot.waitUntil(lambda: not w.doc.stale and not w.worker.busy, timeout=60000)
+    a, b = round(seg.start * 30), round(seg.end * 30)
+    edited = w.doc.track.data.copy()
+    np.testing.assert_array_equal(edited[:a], original[:a])
+    np.testing.assert_array_equal(edited[b:], original[b:])
+    assert np.abs(edited[a:b] - original[a:b]).mean() > 1e-3
+    assert w.last_regeneration_s is not None and w.last_regeneration_s < 10
+    w.grab().save(str(tmp_path / "edited.png"))
+
+    qtbot.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
+    np.testing.assert_array_equal(w.doc.track.data, original)
+    assert w.doc.project.segments[1].instruction.emotion != "angry"
+    qtbot.keyClick(w, Qt.Key_Y, Qt.ControlModifier)
+    np.testing.assert_array_equal(w.doc.track.data, edited)
+
+    saved = tmp_path / "edited.avtp"
+    assert w.save_to(saved) and not w.windowTitle().startswith("edited.avtp*")
+    again = load_project(saved)
+    np.testing.assert_array_equal(again.main_track.data, edited)
+    assert again.segments[1].instruction.emotion == "angry" and again.speech_features is not None
+
+    for suffix in (".fbx", ".glb", ".csv", ".mp4"):
+        w.export(tmp_path / f"take{suffix}")
+    qtbot.waitUntil(lambda: not w.worker.busy, timeout=120000)
+    for suffix in (".fbx", ".glb", ".csv", ".mp4"):
+        assert (tmp_path / f"take{suffix}").stat().st_size > 1000
+    np.testing.assert_allclose(read_livelink_csv(tmp_path / "take.csv").data, edited, atol=2e-3)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                            str(tmp_path / "take.mp4")], capture_output=True, text=True, check=True)
+    assert float(probe.stdout) == pytest.approx(8.0, abs=0.15)
+    close(w, qtbot)
+
+
+def test_import_speech_listens_and_animates_in_the_background(qtbot, tmp_path, speech8):
+    w = make_window(qtbot, tmp_path)
+    w.import_audio(speech8)
+    qtbot.waitUntil(lambda: w.doc.project.audio is not None, timeout=60000)
+    assert len(w.doc.project.segments) >= 1 and len(w.timeline.segments) == len(w.doc.project.segments)
+    qtbot.waitUntil(lambda: w.doc.track is not None and not w.worker.busy, timeout=60000)
+    assert w.doc.track.frames == 240 and w.doc.track.weights[:, 17].max() > 0.1      # the jaw moves
+    close(w, qtbot)
+
+
+def test_unsaved_work_is_recovered_after_a_crash(qtbot, tmp_path, take, monkeypatch):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    w.doc.split(0, (w.doc.project.segments[0].start + w.doc.project.segments[0].end) / 2)
+    w.autosave()
+    segments = copy.deepcopy(w.doc.project.segments)
+    w.worker.shutdown()                       # the process "dies": no clean close, the autosave stays
+    assert autosave.pending(tmp_path / "autosave")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    w2 = make_window(qtbot, tmp_path)
+    offer_recovery(w2)
+    assert w2.doc.project.segments == segments and w2.windowTitle().startswith("take.avtp*")
+    close(w2, qtbot)
+
+
+def test_screenshot_command(tmp_path, take):
     out = tmp_path / "studio.png"
     exe = Path(sys.executable).with_name("avitalk-studio")
-    subprocess.run([str(exe), "--screenshot", str(out)], check=True, timeout=120)
+    subprocess.run([str(exe), str(take), "--screenshot", str(out)], check=True, timeout=180,
+                   env={**__import__("os").environ, "AVITALK_CACHE": str(tmp_path)})
     img = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert img.shape[0] > 300 and img.std() > 10
 
 
-def test_viewport_draws_after_offscreen_rendering_in_the_same_thread(qtbot, head):
+def test_viewport_draws_after_offscreen_rendering_in_the_same_thread(qtbot, head, tmp_path):
     # An EGL context left current on the GUI thread once blanked every QOpenGLWidget.
     from core.render.offscreen import OffscreenRenderer
     with OffscreenRenderer(head, 64, 36) as r:
         r.render(np.zeros(55, np.float32))
-    w = MainWindow(open_mouth_track(frames=10), None, "test")
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+    w = make_window(qtbot, tmp_path, Project(tracks={MAIN_TRACK: open_mouth_track(frames=10)}))
     img = picture(w.viewport)
     assert w.viewport.renderer is not None and img.std() > 10
-    w.timer.stop()
+    close(w, qtbot)

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.doc: Document | None = None
         self.playback = Playback(None, 0.0)
         self._jobs_started: dict = {}
+        self._progress: dict = {}
         self.last_regeneration_s: float | None = None
         self._regen_timer = QTimer(self, singleShot=True, interval=120, timeout=self._submit_stale)
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.timer = QTimer(self, interval=15, timeout=self.tick)
         self.timer.start()
         self.resize(1400, 900)
+        self.setAcceptDrops(True)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -200,9 +202,11 @@ class MainWindow(QMainWindow):
         for i, s in enumerate(self.doc.project.segments):
             state = self.doc.segment_state(i)
             a, b = round(s.start * self.doc.fps), round(s.end * self.doc.fps)
-            if state == "stale" and any(k.start < b and a < k.end for k in busy):
+            running = [k for k in busy if k.start < b and a < k.end]
+            progress = max((self._progress.get(k, 0.0) for k in running), default=0.0)
+            if state == "stale" and running:
                 state = "busy"
-            out.append(SegmentView(s.start, s.end, s.instruction.emotion, s.instruction.text, state))
+            out.append(SegmentView(s.start, s.end, s.instruction.emotion, s.instruction.text, state, progress))
         return out
 
     def _segments_changed(self) -> None:
@@ -276,6 +280,7 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, key, result) -> None:
         if isinstance(key, Span):
+            self._progress.pop(key, None)
             started = self._jobs_started.pop(key, None)
             if self.doc.apply_result(key, result) and started is not None:
                 self.last_regeneration_s = time.perf_counter() - started
@@ -303,6 +308,9 @@ class MainWindow(QMainWindow):
 
     def _job_progress(self, key, fraction: float) -> None:
         self.busy_bar.setValue(int(100 * fraction))
+        if isinstance(key, Span):
+            self._progress[key] = fraction
+            self.timeline.set_segments(self._segment_views())
 
     def _busy_changed(self, busy: bool) -> None:
         self.busy_label.setText("Working..." if busy else "Ready")
@@ -427,6 +435,17 @@ class MainWindow(QMainWindow):
         for p in self.settings.value("recent", [], list) or []:
             self.recent_menu.addAction(p, lambda p=p: self.open_path(p))
         self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    # --- drag and drop ------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])          # a project opens, anything else is imported as audio
 
     # --- the clock -----------------------------------------------------------------------------
     def tick(self) -> None:

@@ -152,9 +152,13 @@ def test_edit_a_segment_undo_save_reopen_and_export(qtbot, tmp_path, take):
     close(w, qtbot)
 
 
-def test_import_speech_listens_and_animates_in_the_background(qtbot, tmp_path, speech8):
+def test_a_dropped_recording_is_listened_to_and_animated_in_the_background(qtbot, tmp_path, speech8):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
     w = make_window(qtbot, tmp_path)
-    w.import_audio(speech8)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(speech8))])
+    w.dropEvent(QDropEvent(QPointF(200, 200), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
     qtbot.waitUntil(lambda: w.doc.project.audio is not None, timeout=60000)
     assert len(w.doc.project.segments) >= 1 and len(w.timeline.segments) == len(w.doc.project.segments)
     qtbot.waitUntil(lambda: w.doc.track is not None and not w.worker.busy, timeout=60000)

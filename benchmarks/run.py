@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/run.py [--quick]
 
 Real parts throughout: the built-in head, a Mesa llvmpipe EGL context, the real writers.
-The take is the bundled demo repeated to 60 s (30 fps). Real-time factor (RTF) = time
+Stages 1 and 2 run on 60 s of real speech (the pyannote sample twice); rendering and export
+on the bundled demo take repeated to 60 s (30 fps). Real-time factor (RTF) = time
 spent / duration of the take: below 1 is faster than real time.
 """
 
@@ -97,26 +98,52 @@ def bench_exports(track: FaceTrack, audio: Audio, quick: bool) -> None:
             f"RTF {t / video_track.duration:.2f}, {video_track.frames / t:.1f} frames/s")
 
 
-def bench_stage1() -> None:
-    """`avitalk listen` on 60 s of real speech in a fresh process: start-up and model loads count."""
+def bench_stages(tmp: Path) -> None:
+    """Both stages on 60 s of real speech: `avitalk listen` and `avitalk generate` in fresh
+    processes (start-up and model loads count), then stage 2 alone in this process: the whole
+    take, and one ~5 s segment regenerated (what an edit in the studio costs)."""
     import re
     import subprocess
     import soundfile as sf
     sample = Path(__file__).resolve().parents[1] / "tests" / "data" / "listen" / "sample.wav"
     x, rate = sf.read(sample, dtype="float32")
-    with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "speech60.wav"
-        sf.write(wav, np.concatenate([x, x])[: 60 * rate], rate)
-        avitalk = Path(sys.executable).with_name("avitalk")
-        for writer in ("rules", "smollm2"):
-            t = time.perf_counter()
-            out = subprocess.run([str(avitalk), "listen", str(wav), "-o", str(Path(tmp) / "a.avtp"), "--writer", writer],
-                                 capture_output=True, text=True, check=True).stdout
-            wall = time.perf_counter() - t
-            m = re.search(r"(\d+) segments.*listening ([\d.]+) s, instructions ([\d.]+) s", out)
-            row(f"listen + instruct 60 s speech ({writer})", f"{wall:.1f} s",
-                f"RTF {wall / 60:.2f} incl. start-up; listening {m.group(2)} s, instructions {m.group(3)} s, "
-                f"{m.group(1)} segments")
+    wav = tmp / "speech60.wav"
+    sf.write(wav, np.concatenate([x, x])[: 60 * rate], rate)
+    avitalk = Path(sys.executable).with_name("avitalk")
+    for writer in ("rules", "smollm2"):
+        t = time.perf_counter()
+        out = subprocess.run([str(avitalk), "listen", str(wav), "-o", str(tmp / f"{writer}.avtp"), "--writer", writer],
+                             capture_output=True, text=True, check=True).stdout
+        wall = time.perf_counter() - t
+        m = re.search(r"(\d+) segments.*listening ([\d.]+) s, instructions ([\d.]+) s", out)
+        row(f"listen + instruct 60 s speech ({writer})", f"{wall:.1f} s",
+            f"RTF {wall / 60:.2f} incl. start-up; listening {m.group(2)} s, instructions {m.group(3)} s, "
+            f"{m.group(1)} segments")
+    t = time.perf_counter()
+    subprocess.run([str(avitalk), "generate", str(wav), "-o", str(tmp / "g.avtp"), "--writer", "smollm2"],
+                   capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    row("avitalk generate 60 s speech", f"{wall:.1f} s", f"RTF {wall / 60:.2f}: both stages, fresh process, smollm2")
+
+    from core.motion.checkpoint import load_default_model
+    from core.pipeline import animate, instruction_embeddings, regenerate
+    from core.project import MAIN_TRACK, load_project
+    project = load_project(tmp / "rules.avtp")
+    bundle = load_default_model()
+    instruction_embeddings(project.segments)               # the text model loads once
+    t = timed(lambda: project.tracks.__setitem__(MAIN_TRACK, animate(project, bundle)), repeat=3)
+    row("stage 2, whole 60 s take", f"{t:.2f} s",
+        f"RTF {t / 60:.3f}; {project.settings.sampling_steps} steps, {bundle.model.parameters_count:,} parameters")
+    k = min(range(len(project.segments)), key=lambda i: abs(project.segments[i].end - project.segments[i].start - 5))
+    seg = project.segments[k]
+    times = []
+    for seed in range(10):
+        seg.seed = seed
+        t0 = time.perf_counter()
+        regenerate(project, k, bundle)
+        times.append(time.perf_counter() - t0)
+    row(f"regenerate one {seg.end - seg.start:.1f} s segment", f"{1000 * float(np.median(times)):.0f} ms",
+        f"median of 10 seeds ({1000 * min(times):.0f}-{1000 * max(times):.0f} ms), 1 s inpainting context each side")
 
 
 def main() -> None:
@@ -126,7 +153,8 @@ def main() -> None:
     track, audio = long_take(60.0)
     print(f"AVI-Talking Studio benchmarks on {platform.machine()}, {platform.python_version()}, "
           f"take {track.duration:.0f} s at {track.fps:g} fps")
-    bench_stage1()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_stages(Path(tmp))
     bench_rig(track)
     bench_render(track, 60 if args.quick else 300)
     bench_exports(track, audio, args.quick)

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.playback = Playback(None, 0.0)
         self._jobs_started: dict = {}
         self._progress: dict = {}
+        self._progress_drawn = 0.0
         self.last_regeneration_s: float | None = None
         self._regen_timer = QTimer(self, singleShot=True, interval=120, timeout=self._submit_stale)
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
@@ -310,7 +311,10 @@ class MainWindow(QMainWindow):
         self.busy_bar.setValue(int(100 * fraction))
         if isinstance(key, Span):
             self._progress[key] = fraction
-            self.timeline.set_segments(self._segment_views())
+            now = time.perf_counter()
+            if now - self._progress_drawn > 0.25:          # the lane repaints at most 4 times a second
+                self._progress_drawn = now
+                self.timeline.set_segments(self._segment_views())
 
     def _busy_changed(self, busy: bool) -> None:
         self.busy_label.setText("Working..." if busy else "Ready")

@@ -54,6 +54,7 @@ class CurvesPanel(QWidget):
         self.playhead = pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen("#ff5555", width=1.5))
         self.plot.addItem(self.playhead, ignoreBounds=True)
         self._curves: dict[str, tuple] = {}
+        self._dirty = False
         side = QVBoxLayout()
         side.addWidget(self.filter)
         side.addWidget(self.list, 1)
@@ -107,7 +108,16 @@ class CurvesPanel(QWidget):
             item = self.list.item(i)
             item.setHidden(bool(text) and text not in item.text().lower())
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._redraw()
+
     def _redraw(self) -> None:
+        if not self.isVisible():          # a hidden panel (another tab) draws when it is shown
+            self._dirty = True
+            return
+        self._dirty = False
         for curve, ghost in self._curves.values():
             self.plot.removeItem(curve)
             if ghost is not None:

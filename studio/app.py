@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("avi-talking", "studio")
         self.autosave_folder = autosave_folder
         self.writer = writer
+        self.llm_url, self.llm_model = "", ""
+        self.head = ""
         self.worker = Worker(self)
         self.viewport = Viewport(load_rig())
         self.setCentralWidget(self.viewport)
@@ -124,6 +126,8 @@ class MainWindow(QMainWindow):
         self._action(m, "&Split at Playhead", self.split_selected, "S")
         self._action(m, "&Merge with Next", self.merge_selected, "M")
         self._action(m, "&Delete Segment", self.delete_selected, QKeySequence.Delete)
+        m.addSeparator()
+        self._action(m, "Se&ttings...", self.settings_dialog, QKeySequence.Preferences)
         m = self.menuBar().addMenu("&Playback")
         self._action(m, "&Play/Pause", lambda: self.playback.toggle(), "Space")
         self._action(m, "To &Start", lambda: self.playback.seek(0.0), "Home")
@@ -259,12 +263,12 @@ class MainWindow(QMainWindow):
         from core.audio import load_audio
         from core.instruct import make_writer
         from core.pipeline import listen_and_instruct, make_project
-        writer_name = self.writer
+        writer_name, url, model = self.writer, self.llm_url or None, self.llm_model or None
         path = Path(path)
 
         def run(progress):
             audio = load_audio(path)
-            result = listen_and_instruct(audio, writer=make_writer(writer_name),
+            result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
                                          progress=lambda name, f: progress.report(0.9 * f))
             return make_project(audio, result, 30.0)
         self.statusBar().showMessage(f"Listening to {path.name}...")
@@ -274,9 +278,10 @@ class MainWindow(QMainWindow):
         from core.instruct import make_writer
         seg = self.doc.project.segments[index]
         evidence, writer_name, doc = dict(seg.evidence), self.writer, self.doc
+        url, model = self.llm_url or None, self.llm_model or None
 
         def run(progress):
-            return make_writer(writer_name).write([evidence])[0]
+            return make_writer(writer_name, llm_url=url, llm_model=model).write([evidence])[0]
         self.worker.submit(Job(("rewrite", id(doc), index, seg.start), run))
 
     def _job_finished(self, key, result) -> None:
@@ -403,6 +408,39 @@ class MainWindow(QMainWindow):
             return str(path)
         self.statusBar().showMessage(f"Exporting {path.name}...")
         self.worker.submit(Job(("export", str(path)), run))
+
+    def settings_dialog(self) -> None:
+        from studio.settings import SettingsDialog
+        dialog = SettingsDialog(self.current_settings(), self)
+        if dialog.exec():
+            self.apply_settings(dialog.result_settings())
+
+    def current_settings(self):
+        from studio.settings import StudioSettings
+        st = self.doc.project.settings
+        return StudioSettings(self.writer, self.llm_url, self.llm_model, st.sampling_steps, st.guidance, st.fps,
+                              self.head)
+
+    def apply_settings(self, chosen) -> None:
+        """Use new settings: a new sampling setting regenerates the take, a new head previews."""
+        self.writer, self.llm_url, self.llm_model = chosen.writer, chosen.llm_url, chosen.llm_model
+        st = self.doc.project.settings
+        if (chosen.sampling_steps, chosen.guidance) != (st.sampling_steps, st.guidance):
+            st.sampling_steps, st.guidance = chosen.sampling_steps, chosen.guidance
+            if self.doc.project.audio is not None:
+                self.generate_all()
+        if chosen.head != self.head:
+            try:
+                if chosen.head:
+                    from core.export.gltf import load_glb_head
+                    rig = load_glb_head(chosen.head)
+                else:
+                    rig = load_rig()
+            except Exception as exc:
+                QMessageBox.warning(self, APP, f"Cannot use {chosen.head} as the preview head:\n{exc}")
+                return
+            self.head = chosen.head
+            self.viewport.set_rig(rig)
 
     def split_selected(self) -> None:
         if self.doc.selected >= 0:

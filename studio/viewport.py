@@ -37,6 +37,16 @@ class Viewport(QOpenGLWidget):
         target = self.ctx.detect_framebuffer(self.defaultFramebufferObject())
         self.renderer.draw(self.values, target, w, h)
 
+    def set_rig(self, rig: FaceRig) -> None:
+        """Preview another head (a user's GLB with ARKit morph targets, or the built-in one)."""
+        self.rig = rig
+        if self.ctx is not None:
+            self.makeCurrent()
+            self.renderer = FaceRenderer(self.ctx, rig)
+            self.renderer.camera = default_camera(rig, aspect=max(1, self.width()) / max(1, self.height()))
+            self.doneCurrent()
+        self.update()
+
     def show_values(self, values: np.ndarray) -> None:
         self.values = np.asarray(values, np.float32)
         self.update()

@@ -198,3 +198,29 @@ def test_viewport_draws_after_offscreen_rendering_in_the_same_thread(qtbot, head
     img = picture(w.viewport)
     assert w.viewport.renderer is not None and img.std() > 10
     close(w, qtbot)
+
+
+def test_settings_change_sampling_and_the_preview_head(qtbot, tmp_path, take, monkeypatch):
+    from core.export.gltf import write_glb
+    from core.face import load_rig
+    from studio.settings import SettingsDialog
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    before = w.doc.track.data.copy()
+    dialog = SettingsDialog(w.current_settings(), w)
+    dialog.steps.setValue(4)
+    dialog.writer.setCurrentIndex(1)                               # rules
+    head = tmp_path / "head.glb"
+    write_glb(head, load_rig(), None)
+    dialog.head.setText(str(head))
+    w.apply_settings(dialog.result_settings())
+    assert w.writer == "rules" and w.doc.project.settings.sampling_steps == 4
+    assert w.viewport.rig is not load_rig() and w.viewport.rig.vertices.shape == load_rig().vertices.shape
+    qtbot.waitUntil(lambda: not w.worker.busy and not np.array_equal(w.doc.track.data, before), timeout=60000)
+    assert w.doc.track.frames == len(before)
+    img = picture(w.viewport)
+    assert img.std() > 10                                          # the user's head is drawn
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    w.apply_settings(type(dialog.result_settings())(head=str(tmp_path / "missing.glb"), sampling_steps=4))
+    assert warnings and "missing.glb" in warnings[0] and w.head == str(head)      # the old head stays
+    close(w, qtbot)

@@ -1,0 +1,96 @@
+"""The settings dialog: who writes instructions, how the motion is sampled, which head previews.
+
+    dialog = SettingsDialog(StudioSettings(...))
+    if dialog.exec():
+        chosen = dialog.result_settings()
+
+Plain data in, plain data out: the window applies the result (a new sampling setting
+regenerates the take; a new head is loaded into the viewport).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+
+WRITERS = (("Embedded language model (SmolLM2-135M)", "smollm2"), ("Rules (prosody and word lexicon)", "rules"),
+           ("Local transformers model folder", "folder"), ("OpenAI-compatible endpoint", "endpoint"))
+
+
+@dataclass
+class StudioSettings:
+    writer: str = "smollm2"          # "smollm2", "rules", a model folder path
+    llm_url: str = ""                # an OpenAI-compatible endpoint (then writer is ignored)
+    llm_model: str = ""
+    sampling_steps: int = 8
+    guidance: float = 2.0
+    fps: float = 30.0                # the motion model's rate; shown, not editable
+    head: str = ""                   # a GLB with ARKit morph targets; "" = the built-in head
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: StudioSettings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._fps = settings.fps
+        self.writer = QComboBox()
+        for label, key in WRITERS:
+            self.writer.addItem(label, key)
+        self.folder = QLineEdit()
+        self.url = QLineEdit(placeholderText="http://127.0.0.1:8080/v1")
+        self.model = QLineEdit(placeholderText="model name")
+        self.steps = QSpinBox(minimum=1, maximum=50, value=settings.sampling_steps)
+        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=8.0, singleStep=0.25, value=settings.guidance)
+        self.head = QLineEdit(settings.head, placeholderText="built-in head")
+        browse = QPushButton("Browse...")
+        browse.clicked.connect(self._browse)
+        head_row = QHBoxLayout()
+        head_row.addWidget(self.head, 1)
+        head_row.addWidget(browse)
+        if settings.llm_url:
+            self.writer.setCurrentIndex(3)
+            self.url.setText(settings.llm_url)
+            self.model.setText(settings.llm_model)
+        elif settings.writer in ("smollm2", "rules"):
+            self.writer.setCurrentIndex(0 if settings.writer == "smollm2" else 1)
+        else:
+            self.writer.setCurrentIndex(2)
+            self.folder.setText(settings.writer)
+        form = QFormLayout(self)
+        form.addRow("Instructions written by", self.writer)
+        form.addRow("Model folder", self.folder)
+        form.addRow("Endpoint URL", self.url)
+        form.addRow("Endpoint model", self.model)
+        form.addRow("Sampling steps", self.steps)
+        form.addRow("Instruction guidance", self.guidance)
+        form.addRow("Frame rate", QLabel(f"{settings.fps:g} fps (the motion model's; exports resample)"))
+        form.addRow("Preview head (GLB)", head_row)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.writer.currentIndexChanged.connect(self._enable)
+        self._enable()
+
+    def _enable(self) -> None:
+        key = self.writer.currentData()
+        self.folder.setEnabled(key == "folder")
+        self.url.setEnabled(key == "endpoint")
+        self.model.setEnabled(key == "endpoint")
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Preview head", "", "glTF binary (*.glb)")
+        if path:
+            self.head.setText(path)
+
+    def result_settings(self) -> StudioSettings:
+        key = self.writer.currentData()
+        writer = {"smollm2": "smollm2", "rules": "rules"}.get(key, self.folder.text().strip() or "smollm2")
+        endpoint = key == "endpoint" and bool(self.url.text().strip())
+        return StudioSettings(writer="smollm2" if key == "endpoint" else writer,
+                              llm_url=self.url.text().strip() if endpoint else "",
+                              llm_model=self.model.text().strip() if endpoint else "",
+                              sampling_steps=self.steps.value(), guidance=self.guidance.value(), fps=self._fps,
+                              head=self.head.text().strip())

@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QKeySequence, QSurfaceFormat, QUndoCommand
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar)
+                               QProgressBar, QProgressDialog)
 
 from core.arkit import NUM_CHANNELS
 from core.audio import Audio
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self._jobs_started: dict = {}
         self._progress: dict = {}
         self._progress_drawn = 0.0
+        self._export_dialogs: dict = {}
         self.last_regeneration_s: float | None = None
         self._regen_timer = QTimer(self, singleShot=True, interval=120, timeout=self._submit_stale)
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.worker.finished.connect(self._job_finished)
         self.worker.failed.connect(self._job_failed)
+        self.worker.cancelled.connect(self._job_cancelled)
         self.worker.progress.connect(self._job_progress)
         self.worker.busyChanged.connect(self._busy_changed)
         self.worker.busyChanged.connect(self.inspector.set_busy)
@@ -304,9 +306,19 @@ class MainWindow(QMainWindow):
             if index < len(self.doc.project.segments) and self.doc.project.segments[index].start == key[3]:
                 self.doc.set_instruction(index, result)
         elif key[0] == "export":
+            if key in self._export_dialogs:
+                self._export_dialogs.pop(key).close()
             self.statusBar().showMessage(f"Exported {key[1]}", 8000)
 
+    def _job_cancelled(self, key) -> None:
+        dialog = self._export_dialogs.pop(key, None)
+        if dialog is not None:
+            dialog.close()
+            self.statusBar().showMessage(f"Export to {key[1]} cancelled; nothing was written", 8000)
+
     def _job_failed(self, key, message: str) -> None:
+        if key in self._export_dialogs:
+            self._export_dialogs.pop(key).close()
         what = "regeneration" if isinstance(key, Span) else key[0]
         self.statusBar().showMessage(f"{what} failed: {message}", 15000)
         if not isinstance(key, Span) and key[0] in ("import", "export"):
@@ -314,6 +326,8 @@ class MainWindow(QMainWindow):
 
     def _job_progress(self, key, fraction: float) -> None:
         self.busy_bar.setValue(int(100 * fraction))
+        if key in self._export_dialogs:
+            self._export_dialogs[key].setValue(int(100 * fraction))
         if isinstance(key, Span):
             self._progress[key] = fraction
             now = time.perf_counter()
@@ -406,8 +420,16 @@ class MainWindow(QMainWindow):
         def run(progress):
             export_file(path, track, audio, progress.report)
             return str(path)
+        key = ("export", str(path))
+        dialog = QProgressDialog(f"Exporting {path.name}...", "Cancel", 0, 100, self)
+        dialog.setWindowTitle(APP)
+        dialog.setMinimumDuration(300)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(lambda: self.worker.cancel(key))
+        self._export_dialogs[key] = dialog
         self.statusBar().showMessage(f"Exporting {path.name}...")
-        self.worker.submit(Job(("export", str(path)), run))
+        self.worker.submit(Job(key, run))
 
     def settings_dialog(self) -> None:
         from studio.settings import SettingsDialog

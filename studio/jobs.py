@@ -127,6 +127,16 @@ class Worker(QObject):
         self._set_busy(True)
         self._wake.emit()
 
+    def cancel(self, key: Hashable) -> None:
+        """Cancel the queued or running job with this key (the user pressed Cancel)."""
+        with self._lock:
+            dropped = [j for j in self._queue if j.key == key]
+            self._queue = deque(j for j in self._queue if j.key != key)
+            if self._running is not None and self._running.key == key:
+                self._running.progress.cancelled.set()
+        for j in dropped:
+            self.cancelled.emit(j.key)
+
     def cancel_all(self) -> None:
         with self._lock:
             dropped = list(self._queue)

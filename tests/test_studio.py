@@ -224,3 +224,18 @@ def test_settings_change_sampling_and_the_preview_head(qtbot, tmp_path, take, mo
     w.apply_settings(type(dialog.result_settings())(head=str(tmp_path / "missing.glb"), sampling_steps=4))
     assert warnings and "missing.glb" in warnings[0] and w.head == str(head)      # the old head stays
     close(w, qtbot)
+
+
+def test_a_cancelled_export_leaves_no_file(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    target = tmp_path / "take.mp4"
+    w.export(target)
+    dialog = w._export_dialogs[("export", str(target))]
+    qtbot.waitUntil(lambda: dialog.value() > 0, timeout=30000)       # rendering has started
+    from PySide6.QtWidgets import QPushButton
+    with qtbot.waitSignal(w.worker.cancelled, timeout=30000):
+        qtbot.mouseClick(dialog.findChild(QPushButton), Qt.LeftButton)       # the user presses Cancel
+    qtbot.waitUntil(lambda: not w.worker.busy, timeout=30000)
+    assert not target.exists() and not list(tmp_path.glob("*.mp4*"))
+    assert ("export", str(target)) not in w._export_dialogs
+    close(w, qtbot)

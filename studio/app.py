@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
             self._docks[name] = dock
         self.tabifyDockWidget(self._docks["Timeline"], self._docks["Curves"])
         self._docks["Timeline"].raise_()
+        self.resizeDocks([self._docks["Timeline"]], [300], Qt.Vertical)     # the face keeps most of the height
         self.time_label = QLabel()
         self.busy_label = QLabel("Ready")
         self.busy_bar = QProgressBar(maximumWidth=160, maximum=100, textVisible=False)

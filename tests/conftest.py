@@ -39,7 +39,19 @@ def open_mouth_track(frames=30, fps=30.0, open_from=15, open_to=21):
 @pytest.fixture
 def speech_10s(tmp_path):
     """The first 10 s of real telephone speech (pyannote-audio's sample, MIT)."""
+    return cut_speech(tmp_path, 10)
+
+
+def cut_speech(folder: Path, seconds: float) -> Path:
+    """The first `seconds` of real telephone speech (pyannote-audio's sample, MIT) as a WAV in `folder`."""
     x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
-    path = tmp_path / "speech.wav"
-    sf.write(path, x[: 10 * rate], rate)
+    path = folder / "speech.wav"
+    sf.write(path, x[: int(seconds * rate)], rate)
     return path
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    """The motion model shipped in resources/motion, loaded once."""
+    from core.motion.checkpoint import load_default_model
+    return load_default_model()

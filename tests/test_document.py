@@ -2,17 +2,15 @@
 regeneration in the background (latest edit wins), and undo that restores motion exactly."""
 
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
 
 from core.audio import load_audio  # noqa: E402
 from core.instruct import make_writer  # noqa: E402
-from core.motion.checkpoint import load_default_model  # noqa: E402
+from tests.conftest import cut_speech  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project, user_instruction  # noqa: E402
 from core.project import MAIN_TRACK  # noqa: E402
 from studio.document import Document  # noqa: E402
@@ -20,16 +18,13 @@ from studio.jobs import Job, Worker  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def bundle():
-    return load_default_model()
+def bundle(shipped_model):
+    return shipped_model
 
 
 @pytest.fixture(scope="module")
 def generated(bundle, tmp_path_factory):
-    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    sf.write(path, x[: 8 * rate], rate)
-    audio = load_audio(path)
+    audio = load_audio(cut_speech(tmp_path_factory.mktemp("speech"), 8))
     project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules"), max_length=3.0), bundle.fps)
     project.tracks[MAIN_TRACK] = animate(project, bundle)
     assert len(project.segments) >= 3

@@ -11,7 +11,8 @@ from core.arkit import INDEX
 from core.audio import load_audio
 from core.export.livelink import read_livelink_csv
 from core.instruct import make_writer
-from core.motion.checkpoint import DEFAULT_MODEL, load_default_model
+from core.motion.checkpoint import DEFAULT_MODEL
+from tests.conftest import cut_speech
 from core.pipeline import animate, listen_and_instruct, make_project, regenerate, segment_bounds, user_instruction
 from core.project import MAIN_TRACK, load_project
 from tests.test_cli import run
@@ -20,19 +21,14 @@ JAW = INDEX["jawOpen"]
 
 
 @pytest.fixture(scope="module")
-def bundle():
-    return load_default_model()
+def bundle(shipped_model):
+    return shipped_model
 
 
 @pytest.fixture(scope="module")
 def take(bundle, tmp_path_factory):
     """10 s of real speech, listened to (rules writer), animated by the shipped model."""
-    import soundfile as sf
-    from pathlib import Path
-    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    sf.write(path, x[: 10 * rate], rate)
-    audio = load_audio(path)
+    audio = load_audio(cut_speech(tmp_path_factory.mktemp("speech"), 10))
     project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules")), bundle.fps)
     project.tracks[MAIN_TRACK] = animate(project, bundle)
     return project

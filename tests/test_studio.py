@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 from PIL import Image
 
 pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
@@ -20,15 +19,13 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from core.audio import load_audio  # noqa: E402
 from core.export.livelink import read_livelink_csv  # noqa: E402
 from core.instruct import make_writer  # noqa: E402
-from core.motion.checkpoint import load_default_model  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project  # noqa: E402
 from core.project import MAIN_TRACK, Project, load_project, save_project  # noqa: E402
 from studio import autosave  # noqa: E402
 from studio.app import MainWindow, configure_opengl, offer_recovery  # noqa: E402
-from tests.conftest import open_mouth_track  # noqa: E402
+from tests.conftest import cut_speech, open_mouth_track  # noqa: E402
 
 configure_opengl()
-DATA = Path(__file__).parent / "data" / "listen"
 
 
 def make_window(qtbot, tmp_path, project=None, path=None, **kw):
@@ -56,16 +53,13 @@ def window(qtbot, tmp_path):
 
 @pytest.fixture(scope="module")
 def speech8(tmp_path_factory):
-    x, rate = sf.read(DATA / "sample.wav")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    sf.write(path, x[: 8 * rate], rate)
-    return path
+    return cut_speech(tmp_path_factory.mktemp("speech"), 8)
 
 
 @pytest.fixture(scope="module")
-def take(speech8, tmp_path_factory):
+def take(speech8, tmp_path_factory, shipped_model):
     """8 s of real speech: listened to (rules), animated by the shipped model, saved."""
-    bundle = load_default_model()
+    bundle = shipped_model
     audio = load_audio(speech8)
     project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules"), max_length=3.0), bundle.fps)
     project.tracks[MAIN_TRACK] = animate(project, bundle)

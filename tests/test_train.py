@@ -167,3 +167,17 @@ def test_command_line(dataset, tmp_path):
     meta = json.loads((out / "model.json").read_text())
     assert meta["model"]["width"] == 16 and meta["model"]["dilations"] == [1] and meta["step"] == 3
     assert training.TrainConfig.from_json(meta["train"]).batch == 4
+
+
+def test_blended_wordings_stay_on_the_sphere_between_two_wordings(dataset):
+    item = next(it for it in load_dataset(dataset).train if it.wordings is not None)
+    rng = np.random.default_rng(0)
+    plain = item.blended_wordings(rng, mix=0.0, noise=0.0)          # one wording per segment, as is
+    for s, row in enumerate(plain):
+        assert np.abs(item.wordings[s] - row).max(axis=1).min() < 1e-6
+    blend = item.blended_wordings(rng, mix=1.0, noise=0.01)
+    np.testing.assert_allclose(np.linalg.norm(blend, axis=1), 1.0, atol=1e-5)
+    # a blend sits nearer the segment's own wordings than any other segment's
+    for s, row in enumerate(blend):
+        own = (item.wordings[s] @ row).max()
+        assert own > 0.8

@@ -184,7 +184,7 @@ def _sample_phrases(rng: random.Random, emotion: str, intensity: float) -> list[
     """Facial actions for a canonical text: none (the prototype), some of the emotion's own,
     and often one from another emotion (so every phrase family is seen with most emotions); a
     neutral segment often gets actions of any emotion."""
-    if emotion == "neutral" and rng.random() < 0.6:
+    if emotion == "neutral" and rng.random() < 0.7:
         # Actions on a calm face: every phrase family must work on its own, not only inside the
         # emotion it usually comes with ("a calm person with brows raised").
         others = [a for e, v in VOCABULARY.items() if e != "neutral" for a in v]
@@ -230,7 +230,7 @@ def _model_text(rng: random.Random, split: str, emotion: str, intensity: float, 
     return paraphrase(emotion, intensity, ph, seed=rng.randrange(2 ** 31), style=style), style
 
 
-ALTERNATIVES = 4
+ALTERNATIVES = 6
 
 
 def _alternative_texts(seg: SegmentPlan, item_seed: int) -> list[str]:

@@ -10,7 +10,7 @@ facial actions with degree words of the same level. It varies:
 - the emotion word (synonyms by level: "furious" only for strong anger, "annoyed" only for mild);
 - the degree words, and whether a mid-level degree is said at all;
 - the part and verb words of each facial action ("eyebrows pulled down", "mouth corners turned up");
-- word order, inside each action phrase and in the sentence (about twenty sentence frames);
+- word order, inside each action phrase and in the sentence (thirty sentence frames);
 - whether the emotion's prototypical actions are named: a phrase the teacher would show anyway
   (one of the emotion's first two actions at its default degree; `implied`) may be left out,
   and the prototype may be spelled out when the canonical text names no actions.
@@ -36,36 +36,49 @@ STYLES = (T, H)
 # Emotion adjectives: (word, lowest level, highest level, style).
 EMOTION_WORDS: dict[str, tuple[tuple[str, int, int, str], ...]] = {
     "neutral": (("neutral", 0, 4, T), ("calm", 0, 4, T), ("relaxed", 0, 4, T), ("at ease", 0, 4, T),
+                ("unemotional", 0, 4, T), ("collected", 0, 4, T), ("serene", 0, 3, T),
+                ("even-tempered", 0, 4, T), ("unruffled", 0, 4, T), ("placid", 0, 4, T),
                 ("composed", 0, 4, H), ("matter-of-fact", 0, 4, H)),
     "happy": (("happy", 0, 4, T), ("glad", 0, 2, T), ("cheerful", 0, 4, T), ("pleased", 0, 2, T),
-              ("joyful", 2, 4, T), ("delighted", 3, 4, T), ("excited", 3, 4, T),
+              ("joyful", 2, 4, T), ("delighted", 3, 4, T), ("excited", 3, 4, T), ("thrilled", 3, 4, T),
+              ("overjoyed", 3, 4, T), ("ecstatic", 4, 4, T), ("bright", 0, 3, T), ("jolly", 1, 4, T),
+              ("satisfied", 0, 2, T),
               ("content", 0, 1, H), ("upbeat", 0, 3, H), ("elated", 3, 4, H)),
     "sad": (("sad", 0, 4, T), ("unhappy", 0, 4, T), ("down", 0, 2, T), ("upset", 1, 4, T),
-            ("sorrowful", 2, 4, T), ("miserable", 3, 4, T),
+            ("sorrowful", 2, 4, T), ("miserable", 3, 4, T), ("dejected", 1, 4, T), ("blue", 0, 2, T),
+            ("tearful", 2, 4, T), ("despondent", 2, 4, T), ("crestfallen", 2, 4, T), ("downcast", 0, 3, T),
             ("gloomy", 0, 3, H), ("melancholy", 0, 3, H), ("heartbroken", 3, 4, H)),
     "angry": (("angry", 0, 4, T), ("annoyed", 0, 2, T), ("irritated", 0, 2, T), ("mad", 1, 4, T),
-              ("furious", 3, 4, T), ("livid", 4, 4, T),
+              ("furious", 3, 4, T), ("livid", 4, 4, T), ("fuming", 2, 4, T), ("outraged", 3, 4, T),
+              ("incensed", 3, 4, T), ("hostile", 1, 4, T), ("frustrated", 0, 3, T), ("heated", 1, 3, T),
               ("cross", 0, 2, H), ("irate", 2, 4, H), ("enraged", 3, 4, H)),
     "surprised": (("surprised", 0, 4, T), ("amazed", 1, 4, T), ("astonished", 2, 4, T), ("shocked", 2, 4, T),
+                  ("astounded", 2, 4, T), ("flabbergasted", 3, 4, T), ("caught off guard", 0, 3, T),
+                  ("dumbfounded", 2, 4, T), ("in disbelief", 1, 4, T),
                   ("startled", 0, 3, H), ("stunned", 2, 4, H), ("taken aback", 0, 2, H)),
     "fearful": (("fearful", 0, 4, T), ("afraid", 0, 4, T), ("scared", 0, 4, T), ("frightened", 1, 4, T),
-                ("nervous", 0, 2, T), ("anxious", 0, 2, T), ("terrified", 3, 4, T),
+                ("nervous", 0, 2, T), ("anxious", 0, 2, T), ("terrified", 3, 4, T), ("worried", 0, 2, T),
+                ("apprehensive", 0, 2, T), ("jittery", 0, 2, T), ("petrified", 3, 4, T), ("horrified", 3, 4, T),
+                ("on edge", 0, 3, T), ("spooked", 1, 3, T),
                 ("uneasy", 0, 1, H), ("alarmed", 1, 3, H), ("panicked", 3, 4, H)),
-    "disgusted": (("disgusted", 0, 4, T), ("revolted", 2, 4, T), ("grossed out", 1, 3, T),
+    "disgusted": (("disgusted", 0, 4, T), ("revolted", 2, 4, T), ("grossed out", 1, 3, T), ("nauseated", 2, 4, T),
+                  ("appalled", 2, 4, T), ("put off", 0, 2, T), ("repelled", 1, 4, T), ("queasy", 0, 2, T),
                   ("repulsed", 2, 4, H), ("sickened", 2, 4, H)),
     "contempt": (("contemptuous", 0, 4, T), ("scornful", 0, 4, T), ("disdainful", 0, 4, T), ("dismissive", 0, 2, T),
+                 ("derisive", 1, 4, T), ("mocking", 0, 4, T), ("haughty", 0, 4, T), ("smug", 0, 3, T),
+                 ("snide", 0, 3, T), ("sarcastic", 0, 3, T),
                  ("sneering", 1, 4, H), ("condescending", 0, 3, H)),
 }
 # Emotion nouns for "with <amount> <noun>" frames.
 EMOTION_NOUNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "neutral": (("calm", T), ("composure", H)),
-    "happy": (("joy", T), ("happiness", T), ("delight", H)),
-    "sad": (("sadness", T), ("sorrow", T), ("grief", H)),
-    "angry": (("anger", T), ("rage", T), ("fury", H)),
-    "surprised": (("surprise", T), ("astonishment", T), ("amazement", H)),
-    "fearful": (("fear", T), ("dread", T), ("terror", H)),
-    "disgusted": (("disgust", T), ("revulsion", H)),
-    "contempt": (("contempt", T), ("scorn", T), ("disdain", H)),
+    "neutral": (("calm", T), ("calmness", T), ("serenity", T), ("composure", H)),
+    "happy": (("joy", T), ("happiness", T), ("cheer", T), ("glee", T), ("delight", H)),
+    "sad": (("sadness", T), ("sorrow", T), ("despair", T), ("gloom", T), ("grief", H)),
+    "angry": (("anger", T), ("rage", T), ("irritation", T), ("outrage", T), ("fury", H)),
+    "surprised": (("surprise", T), ("astonishment", T), ("shock", T), ("wonder", T), ("amazement", H)),
+    "fearful": (("fear", T), ("dread", T), ("anxiety", T), ("fright", T), ("terror", H)),
+    "disgusted": (("disgust", T), ("distaste", T), ("repugnance", T), ("revulsion", H)),
+    "contempt": (("contempt", T), ("scorn", T), ("derision", T), ("mockery", T), ("disdain", H)),
 }
 # Intensity words before an adjective, by level (wording.INTENSITY_ADVERBS has one per level).
 INTENSITY_WORDS: tuple[tuple[tuple[str, str], ...], ...] = (
@@ -242,6 +255,18 @@ TRAIN_TEMPLATES: tuple[Frame, ...] = (
     _f("{acts}, feeling {emo}.", "Feeling {emo} while speaking."),
     _f("The character talks while {emo}, {acts}.", "The character talks while {emo}."),
     _f("Be {emo} here, {acts}.", "Be {emo} here."),
+    _f("Acting {emo}, with {acts}.", "Acting {emo}."),
+    _f("Tone: {emo}; {acts}.", "Tone: {emo}."),
+    _f("A {emo} delivery with {acts}.", "A {emo} delivery."),
+    _f("Voice and face both {emo}, {acts}.", "Voice and face both {emo}."),
+    _f("Play this {emo}: {acts}.", "Play this {emo}."),
+    _f("{emo} throughout, with {acts}.", "{emo} throughout."),
+    _f("Full of {noun}, {acts}.", "Full of {noun}."),
+    _f("Talking in a {emo} way, {acts}.", "Talking in a {emo} way."),
+    _f("With {noun} in the voice, {acts}.", "With {noun} in the voice."),
+    _f("Her face shows {noun}; {acts}.", "Her face shows {noun}."),
+    _f("A {emo} reading of the line, {acts}.", "A {emo} reading of the line."),
+    _f("Emotion: {emo}, {acts}.", "Emotion: {emo}."),
 )
 HELDOUT_TEMPLATES: tuple[Frame, ...] = (
     _f("Say it with {noun}: {acts}.", "Say it with {noun}."),

@@ -55,6 +55,8 @@ class TrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     cfg_dropout: float = 0.15         # probability of training a window without its instruction
+    wording_mix: float = 0.5          # probability that a segment reads a blend of two of its wordings
+    wording_noise: float = 0.01       # std of Gaussian noise on each embedding dimension (then renormalised)
     ema_decay: float = 0.999
     velocity_weight: float = 0.5
     mouth_weight: float = 2.0
@@ -98,8 +100,26 @@ class Item:
 
     def instruction_with(self, choice: np.ndarray) -> np.ndarray:
         """(T, E) per-frame instruction with segment s worded as wordings[s, choice[s]]."""
-        emb = self.wordings[np.arange(len(choice)), choice]
+        return self.instruction_from(self.wordings[np.arange(len(choice)), choice])
+
+    def instruction_from(self, emb: np.ndarray) -> np.ndarray:
+        """(T, E) per-frame instruction from one (S, E) embedding per segment."""
         return np.asarray(instruction_frames(emb, self.bounds, len(self.motion), self.fps), np.float32)
+
+    def blended_wordings(self, rng: np.random.Generator, mix: float, noise: float) -> np.ndarray:
+        """(S, E): per segment one of its wordings, or with probability `mix` a random blend of
+        two, plus Gaussian noise, back on the unit sphere. The model then answers a region of
+        the embedding space around each meaning, not a handful of points in it, which is what
+        lets it read wordings it never saw."""
+        S, K, _ = self.wordings.shape
+        rows = np.arange(S)
+        first = self.wordings[rows, rng.integers(0, K, S)]
+        second = self.wordings[rows, rng.integers(0, K, S)]
+        lam = np.where(rng.random(S) < mix, rng.random(S), 1.0)[:, None]
+        emb = lam * first + (1.0 - lam) * second
+        if noise > 0:
+            emb = emb + rng.normal(0.0, noise, emb.shape)
+        return (emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)).astype(np.float32)
 
 
 @dataclass
@@ -160,10 +180,12 @@ def window(item: Item, start: int, length: int, instruction: np.ndarray | None =
 
 class Batches:
     """Random windows; items drawn in proportion to their length, so every frame counts alike;
-    each segment's instruction in one of its wordings, at random."""
+    each segment's instruction in one of its wordings or a blend of two, at random."""
 
-    def __init__(self, items: list[Item], norm: Normalisation, length: int, rng: np.random.Generator):
+    def __init__(self, items: list[Item], norm: Normalisation, length: int, rng: np.random.Generator,
+                 mix: float = 0.0, noise: float = 0.0):
         self.items, self.norm, self.length, self.rng = items, norm, length, rng
+        self.mix, self.noise = mix, noise
         frames = np.array([len(it.motion) for it in items], np.float64)
         self.p = frames / frames.sum()
 
@@ -174,8 +196,8 @@ class Batches:
             it = self.items[i]
             start = int(self.rng.integers(0, max(1, len(it.motion) - self.length + 1)))
             instruction = None
-            if it.wordings is not None:           # one of the segment's wordings, at random
-                instruction = it.instruction_with(self.rng.integers(0, it.wordings.shape[1], len(it.wordings)))
+            if it.wordings is not None:           # one of the segment's wordings (or a blend), at random
+                instruction = it.instruction_from(it.blended_wordings(self.rng, self.mix, self.noise))
             parts.append(window(it, start, self.length, instruction))
         return stack(parts, self.norm)
 
@@ -380,7 +402,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
         wall_before = float(saved.get("wall_s", 0.0))
         norm = Normalisation.from_json(saved["normalisation"])   # exactly the one the weights learned
 
-    batches = Batches(data.train, norm, cfg.window, rng)
+    batches = Batches(data.train, norm, cfg.window, rng, cfg.wording_mix, cfg.wording_noise)
     held = eval_windows(data.heldout, cfg.window, cfg.eval_windows)
     noise = make_noise_scheduler(cfg.model)
     weights = channel_weights(cfg)

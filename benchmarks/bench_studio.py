@@ -1,13 +1,14 @@
 """The studio's responsiveness: edit-to-viewport latency and the longest UI stall while the worker runs.
 
-    xvfb-run -a .venv/bin/python benchmarks/bench_studio.py [--edits 6]
+    xvfb-run -a .venv/bin/python benchmarks/bench_studio.py [--edits 6] [--profile]
 
 Opens a real window (Xvfb, Mesa llvmpipe) on 20 s of real speech animated by the shipped
 model, plays it, and edits one ~5 s segment's emotion again and again as a user would
 (through the inspector's emotion box). For each edit: the time from the edit to the
 regenerated segment being in the track the viewport draws (the next tick shows it), and the
-longest gap between two ticks of the UI clock (15 ms timer) while the worker regenerates:
-a gap is how long the UI could not respond.
+longest gap between two ticks of the UI clock (15 ms timer) while the worker regenerates
+(a gap is how long the UI could not respond), and the viewport's frame rate meanwhile.
+--profile says what the UI thread ran during each longest gap.
 """
 
 from __future__ import annotations
@@ -44,10 +45,50 @@ def wait(app: QApplication, predicate, timeout: float = 60.0) -> None:
             raise TimeoutError("the studio did not finish in time")
 
 
+SPANS: list[tuple[float, float, str]] = []      # (start, end, name) of UI-thread calls, with --profile
+
+
+def profile_ui() -> None:
+    """Time the studio's UI-thread entry points (class-level, before the window exists), so the
+    longest stall can be blamed on what ran during it."""
+    from studio.app import MainWindow as W
+    from studio.curves import CurvesPanel
+    from studio.inspector import Inspector
+    from studio.timeline import Timeline
+    from studio.viewport import Viewport
+    targets = [(W, n) for n in ("tick", "_job_finished", "_job_progress", "_segments_changed", "_stale_changed",
+                                "_track_changed", "_submit_stale", "_selection_changed", "_busy_changed")]
+    targets += [(Viewport, "paintGL"), (Timeline, "set_segments"), (CurvesPanel, "_redraw"),
+                (CurvesPanel, "set_previous"), (Inspector, "show_segment")]
+    for cls, name in targets:
+        original = getattr(cls, name)
+
+        def timed(self, *a, _original=original, _name=f"{cls.__name__}.{name}"):
+            t0 = time.perf_counter()
+            try:
+                return _original(self, *a)
+            finally:
+                SPANS.append((t0, time.perf_counter(), _name))
+        setattr(cls, name, timed)
+
+
+def blame(t0: float, t1: float) -> str:
+    """What the UI thread ran between t0 and t1, longest first."""
+    total: dict[str, float] = {}
+    for a, b, name in SPANS:
+        overlap = min(b, t1) - max(a, t0)
+        if overlap > 0:
+            total[name] = total.get(name, 0.0) + overlap
+    return ", ".join(f"{n} {1000 * d:.0f} ms" for n, d in sorted(total.items(), key=lambda kv: -kv[1])[:6])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edits", type=int, default=6)
+    ap.add_argument("--profile", action="store_true", help="say what the UI thread ran during each longest stall")
     args = ap.parse_args()
+    if args.profile:
+        profile_ui()
     configure_opengl()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     tmp = Path(tempfile.mkdtemp())
@@ -76,18 +117,25 @@ def main() -> None:
     window.timer.timeout.disconnect()
     window.timer.timeout.connect(tick)
     window.playback.play()
-    latencies, stalls = [], []
+    latencies, stalls, fps = [], [], []
     for k in range(args.edits):
         emotion = EMOTIONS[1 + k % (len(EMOTIONS) - 1)]
         window.doc.select(index)
         app.processEvents()
         ticks.clear()
+        drawn = window.viewport.frames_drawn
         start = time.perf_counter()
         window.inspector.emotion.setCurrentIndex(window.inspector.emotion.findText(emotion))
         wait(app, lambda: not window.doc.stale)
         latencies.append(time.perf_counter() - start)
-        gaps = np.diff([start] + ticks + [time.perf_counter()])
+        fps.append((window.viewport.frames_drawn - drawn) / latencies[-1])
+        times = [start] + ticks + [time.perf_counter()]
+        gaps = np.diff(times)
         stalls.append(float(gaps.max()))
+        if args.profile:
+            k_max = int(gaps.argmax())
+            print(f"edit {k}: longest gap {1000 * gaps.max():.0f} ms; UI thread ran: "
+                  f"{blame(times[k_max], times[k_max + 1]) or 'nothing timed (worker, GIL or drawing)'}")
         if window.playback.position > window.playback.duration - 1:
             window.playback.seek(0.0)
     window.doc.undo_stack.setClean()
@@ -99,6 +147,8 @@ def main() -> None:
           f"median of {len(lat)} edits ({lat.min():.0f}-{lat.max():.0f} ms), playing, incl. the 120 ms debounce |")
     print(f"| longest UI stall while regenerating | {np.median(st):.0f} ms | median over edits of the longest gap "
           f"between 15 ms UI ticks (worst {st.max():.0f} ms) |")
+    print(f"| viewport frame rate while regenerating | {np.median(fps):.0f} fps | median over edits, frames "
+          f"painted from the edit to the result (lowest {min(fps):.0f} fps), Xvfb + Mesa llvmpipe |")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QKeySequence, QSurfaceFormat, QUndoCommand
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QProgressDialog)
+                               QProgressDialog)
 
 from core.arkit import NUM_CHANNELS
 from core.audio import Audio
@@ -35,6 +35,7 @@ from studio.curves import CurvesPanel
 from studio.document import Document, Span
 from studio.inspector import Inspector
 from studio.jobs import Job, Worker
+from studio.meter import Meter
 from studio.playback import Playback
 from studio.timeline import SegmentView, Timeline
 from studio.viewport import Viewport
@@ -81,7 +82,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self._docks["Timeline"]], [300], Qt.Vertical)     # the face keeps most of the height
         self.time_label = QLabel()
         self.busy_label = QLabel("Ready")
-        self.busy_bar = QProgressBar(maximumWidth=160, maximum=100, textVisible=False)
+        self.busy_bar = Meter()
         self.busy_bar.hide()
         self.statusBar().addPermanentWidget(self.busy_label)
         self.statusBar().addPermanentWidget(self.busy_bar)
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self.worker.busyChanged.connect(self._busy_changed)
         self.worker.busyChanged.connect(self.inspector.set_busy)
         self.timeline.seekRequested.connect(lambda t: self.playback.seek(t))
+        self.timeline.viewChanged.connect(self.curves.set_view)       # the curves show what the timeline shows
         self.timeline.segmentSelected.connect(lambda i: self.doc.select(i))
         self.timeline.segmentRetimed.connect(lambda i, a, b: self.doc.retime(i, a, b))
         self.timeline.splitRequested.connect(lambda i, t: self.doc.split(i, t))
@@ -326,7 +328,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, APP, f"The {key[0]} failed:\n{message}")
 
     def _job_progress(self, key, fraction: float) -> None:
-        self.busy_bar.setValue(int(100 * fraction))
+        self.busy_bar.set_fraction(fraction)
         if key in self._export_dialogs:
             self._export_dialogs[key].setValue(int(100 * fraction))
         if isinstance(key, Span):

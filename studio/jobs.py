@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
@@ -85,6 +86,14 @@ class _Runner(QObject):
                 self._worker._finish(job)
 
 
+_WORKERS: "weakref.WeakSet[Worker]" = weakref.WeakSet()
+
+
+def running_workers() -> list[Worker]:
+    """Workers whose thread still runs (a closed window's must not: the tests check after each)."""
+    return [w for w in list(_WORKERS) if w._thread.isRunning()]
+
+
 class Worker(QObject):
     finished = Signal(object, object)     # key, result (UI thread)
     failed = Signal(object, str)          # key, message
@@ -110,6 +119,7 @@ class Worker(QObject):
         self._runner.idle.connect(self._check_idle)
         self._thread.start()
         self._busy = False
+        _WORKERS.add(self)
 
     # --- UI thread -----------------------------------------------------------------------
     def submit(self, job: Job) -> None:

@@ -248,6 +248,7 @@ class Timeline(QWidget):
     mergeRequested = Signal(int)
     deleteRequested = Signal(int)
     addRequested = Signal(float, float)
+    viewChanged = Signal(float, float)        # the shown time range changed (zoom, pan, paging)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -452,6 +453,7 @@ class Timeline(QWidget):
         self._lane.update()
         self._overlay.update()
         self._place_playhead()
+        self.viewChanged.emit(*self.view_range())
 
     def _place_playhead(self) -> None:
         x = self._x(self._playhead)

@@ -22,6 +22,7 @@ class Viewport(QOpenGLWidget):
         self.ctx: moderngl.Context | None = None
         self.renderer: FaceRenderer | None = None
         self._drag = None
+        self.frames_drawn = 0               # frames painted so far (the studio benchmark's frame rate)
         self.setMinimumSize(320, 180)
         self.setFocusPolicy(Qt.StrongFocus)
 
@@ -36,6 +37,7 @@ class Viewport(QOpenGLWidget):
         # Qt binds its own framebuffer for this widget; never framebuffer 0.
         target = self.ctx.detect_framebuffer(self.defaultFramebufferObject())
         self.renderer.draw(self.values, target, w, h)
+        self.frames_drawn += 1
 
     def set_rig(self, rig: FaceRig) -> None:
         """Preview another head (a user's GLB with ARKit morph targets, or the built-in one)."""

@@ -1,5 +1,9 @@
-"""Shared fixtures: the real built-in head and short real audio."""
+"""Shared fixtures: the real built-in head, short real audio, the shipped model; and a check
+after every test that it left no thread running."""
 
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +59,23 @@ def shipped_model():
     """The motion model shipped in resources/motion, loaded once."""
     from core.motion.checkpoint import load_default_model
     return load_default_model()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running():
+    """Fail a test that leaves a Python thread or a studio worker thread running (given 5 s to
+    stop). Library threads that live for the whole process (tqdm's monitor) are not the test's."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        # (a _DummyThread stands for a thread Python did not start, e.g. a QThread, and never
+        # dies in Python 3.11's eyes: those are checked through running_workers instead)
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                and type(t).__name__ not in ("TMonitor", "_DummyThread")]
+        if "studio.jobs" in sys.modules:
+            left += [f"studio worker {id(w):#x}" for w in sys.modules["studio.jobs"].running_workers()]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not left, f"threads left running: {left}"

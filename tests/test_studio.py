@@ -233,3 +233,15 @@ def test_a_cancelled_export_leaves_no_file(qtbot, tmp_path, take):
     assert not target.exists() and not list(tmp_path.glob("*.mp4*"))
     assert ("export", str(target)) not in w._export_dialogs
     close(w, qtbot)
+
+
+def test_the_curves_follow_the_timeline_zoom(qtbot, tmp_path, take):
+    from tests.test_timeline import wheel
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    tl = w.timeline
+    qtbot.waitUntil(lambda: tl.view_range()[1] > 7.0)
+    wheel(tl, tl.point_at(4.0), 3)                          # the mouse wheel zooms in around 4 s
+    t0, t1 = tl.view_range()
+    assert t1 - t0 < 6.0 and t0 < 4.0 < t1
+    assert w.curves.view() == pytest.approx((t0, t1), abs=1e-6)
+    close(w, qtbot)

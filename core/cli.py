@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="avitalk", description="AVI-Talking Studio: expressive 3D talking faces from speech.")
     sub = p.add_subparsers(metavar="COMMAND")
 
-    c = sub.add_parser("demo", help="render the bundled demo take to an MP4 (the first-run check)")
-    c.add_argument("-o", "--output", default="demo.mp4", help="video file to write (default demo.mp4)")
+    c = sub.add_parser("demo", help="open the bundled demo project in the studio (with no display: render it to an MP4)")
+    c.add_argument("-o", "--output", default="demo.mp4",
+                   help="video file written when there is no display or with --headless (default demo.mp4)")
+    c.add_argument("--headless", action="store_true", help="render the video even where a display is available")
     _size_args(c)
     c.set_defaults(run=cmd_demo)
 
@@ -169,9 +173,26 @@ def cmd_render(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    from core.demo import demo_take
+    """With a display and the studio installed: open the user's copy of the demo project in it
+    (this process becomes the studio). Otherwise render the demo's motion to a video."""
+    from core.demo import demo_copy, demo_take
+    display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    studio = importlib.util.find_spec("PySide6") is not None and importlib.util.find_spec("studio") is not None
+    if display and studio and not args.headless:
+        path = demo_copy()
+        print(f"opening {path} (your copy of the demo project) in the studio", flush=True)
+        os.execv(sys.executable, [sys.executable, "-m", "studio.app", str(path)])
     track, audio = demo_take()
     _render(track, audio, args)
+    if args.headless:
+        return
+    where = Path(args.output).resolve()
+    if not display:
+        print(f"no display here, so the demo project's motion was rendered to {where}; "
+              "`avitalk-studio` needs a display (X11 or Wayland) to open it")
+    else:
+        print(f"the studio is not installed, so the demo project's motion was rendered to {where}; "
+              "install it with `pip install -e '.[studio]'` (scripts/setup.sh does) and run `avitalk demo` again")
 
 
 def _render(track: FaceTrack, audio: Audio | None, args, output: str | None = None) -> None:
@@ -297,8 +318,8 @@ def cmd_generate(args) -> None:
     if args.steps < 1 or args.guidance < 0:
         raise CliError("--steps must be at least 1 and --guidance at least 0")
     override = user_instruction(args.instruction) if args.instruction is not None else None
+    audio = load_audio(args.audio)      # bad audio is refused before the model is loaded
     bundle = _load_model(args.model)
-    audio = load_audio(args.audio)
     result, stage1 = _stage1(args, audio)
     project = make_project(audio, result, bundle.fps)
     project.settings.extra["stage1"] = stage1

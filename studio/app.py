@@ -8,7 +8,8 @@ on one worker thread (studio.jobs); the window only posts edits and shows result
 
 Keys: Space play/pause, Home/End, J back one second, K pause, L play, Delete deletes the
 selected segment, S splits it at the playhead, M merges it with the next, Ctrl+Z/Ctrl+Y undo and
-redo, W wireframe, R resets the view. Without a take it opens the bundled demo.
+redo, W wireframe, R resets the view. Without a take, the first run opens a copy of the bundled
+demo project (~/AVI-Talking/demo.avtp); later runs open an empty project (File > Open Recent).
 """
 
 from __future__ import annotations
@@ -565,11 +566,15 @@ def configure_opengl() -> None:
     QSurfaceFormat.setDefaultFormat(fmt)
 
 
-def _initial_project(args) -> tuple[Project, str | None]:
+def _initial_project(args, settings: QSettings) -> tuple[Project, str | None]:
+    """The project the window opens on: the take named on the command line; without one, on the
+    very first run (no recent projects yet) the user's copy of the demo project, later an empty one."""
     if not args.take:
-        from core.demo import demo_take
-        track, audio = demo_take()
-        return Project(audio=audio, tracks={MAIN_TRACK: track}), None
+        if settings.value("recent", [], list):
+            return Project(), None
+        from core.demo import demo_copy
+        path = demo_copy()
+        return load_project(path), str(path)
     p = Path(args.take)
     if p.suffix.lower() == SUFFIX:
         return load_project(p), str(p)
@@ -583,7 +588,8 @@ def _initial_project(args) -> tuple[Project, str | None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="avitalk-studio", description=__doc__.splitlines()[0])
     parser.add_argument("take", nargs="?", help=".avtp project, a voice recording to import, or a Live Link "
-                                                "Face CSV (default: the demo)")
+                                                "Face CSV (default on the first run: a copy of the demo project, "
+                                                "~/AVI-Talking/demo.avtp)")
     parser.add_argument("--audio", help="sound for a CSV take")
     parser.add_argument("--writer", default="smollm2", help="instruction writer for imports (smollm2, rules, folder)")
     parser.add_argument("--screenshot", help="wait until all background work is done, save a picture of the "
@@ -592,12 +598,15 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_opengl()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    settings = QSettings("avi-talking", "studio")
     try:
-        project, path = _initial_project(args)
+        project, path = _initial_project(args, settings)
     except Exception as exc:   # shown to the user, not a traceback
-        QMessageBox.critical(None, APP, f"Cannot open {args.take}:\n{exc}")
+        QMessageBox.critical(None, APP, f"Cannot open {args.take or 'the demo project'}:\n{exc}")
         return 2
-    window = MainWindow(project, path, writer=args.writer)
+    window = MainWindow(project, path, settings=settings, writer=args.writer)
+    if not args.take and path is not None:
+        window._remember(Path(path))      # the demo opened on the first run: Open Recent lists it from now on
     window.show()
     if args.take and Path(args.take).suffix.lower() not in (SUFFIX, ".csv"):
         window.import_audio(args.take)

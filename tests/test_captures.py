@@ -2,8 +2,8 @@
 trainer reads (core.synth.captures), and training can start from a checkpoint (TrainConfig.init).
 
 Real parts throughout: the real Live Link Face take in tests/data, real telephone speech cut
-from tests/data/listen/sample.wav, the demo take, stage 1 with the rules writer, MiniLM, and a
-tiny randomly initialised motion checkpoint written by core.motion.checkpoint."""
+from tests/data/listen/sample.wav, the demo project's motion and sound, stage 1 with the rules
+writer, MiniLM, and a tiny randomly initialised motion checkpoint written by core.motion.checkpoint."""
 
 import importlib
 import json
@@ -18,7 +18,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from core.export.livelink import read_livelink_csv
+from core.demo import demo_take
+from core.export.livelink import read_livelink_csv, write_livelink_csv
 from core.motion.checkpoint import Normalisation, load_state, read_meta, save_motion_checkpoint
 from core.motion.model import Denoiser, MotionConfig
 from core.motion.text import embed
@@ -28,7 +29,6 @@ from core.synth.train import TrainConfig, fit_normalisation, load_dataset, train
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CSV = ROOT / "tests" / "data" / "livelink_sample.csv"
 SPEECH = ROOT / "tests" / "data" / "listen" / "sample.wav"
-DEMO = ROOT / "resources" / "demo"
 sys.path.insert(0, str(ROOT / "scripts"))
 capture_cli = importlib.import_module("build_capture_dataset")
 train_cli = importlib.import_module("train_motion")
@@ -56,14 +56,15 @@ def sample_seconds():
 
 @pytest.fixture(scope="module")
 def captures(tmp_path_factory, sample_seconds):
-    """The real take with speech of its length, the demo take (its sound as .WAV, with its
-    script), and the usual mess: a CSV without sound, sound without a CSV, an empty audio file,
-    and a pairing 0.87 s off."""
+    """The real take with speech of its length, the demo project's take (its motion as a Live Link
+    CSV, its sound as .WAV, with its script), and the usual mess: a CSV without sound, sound
+    without a CSV, an empty audio file, and a pairing 0.87 s off."""
     d = tmp_path_factory.mktemp("captures")
     shutil.copy(SAMPLE_CSV, d / "sample.csv")
     speech_cut(d / "sample.wav", 12.6, sample_seconds)                 # "This is Diane ..."
-    shutil.copy(DEMO / "demo.csv", d / "demo.csv")
-    shutil.copy(DEMO / "demo.wav", d / "demo.WAV")
+    track, audio = demo_take()
+    write_livelink_csv(d / "demo.csv", track, rate=60)
+    sf.write(d / "demo.WAV", audio.samples, audio.sample_rate)
     (d / "demo.txt").write_text(DEMO_TEXT)
     shutil.copy(SAMPLE_CSV, d / "lonely.csv")
     speech_cut(d / "voice_only.flac", 14.5, 1.0)

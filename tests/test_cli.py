@@ -51,12 +51,6 @@ def test_import_info_render_export(tmp_path, take_csv, speech_like_wav):
     np.testing.assert_allclose(back.data, open_mouth_track(frames=30).data, atol=1e-6)
 
 
-def test_demo_renders_the_bundled_take(tmp_path):
-    out = tmp_path / "demo.mp4"
-    result = run("demo", "-o", out, "--width", "320", "--height", "180")
-    assert "wrote" in result.stdout and out.stat().st_size > 10_000
-
-
 def test_face_sheet(tmp_path):
     out = tmp_path / "sheet.png"
     run("face", "sheet", "-o", out)

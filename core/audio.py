@@ -6,6 +6,10 @@ Documented behaviour on awkward input:
   channel mean resampled to 16 kHz;
 - a few NaN/infinite samples (a damaged float WAV) are replaced by silence with a warning
   in `Audio.warnings`; if more than 1% are bad the file is refused;
+- a WAV file cut short (an interrupted recording or copy) keeps the samples it holds; an
+  uncompressed one says so in a warning giving the length its header announced and the
+  length it holds; one cut inside its header is refused as unreadable;
+- a clipped recording (more than 1% of the samples at full scale) is accepted with a warning;
 - silence is accepted (`Audio.is_silent` tells), so the caller decides what to do with it;
 - files longer than MAX_DURATION (3 hours) are refused before they are read into memory.
 """
@@ -25,6 +29,8 @@ import soundfile as sf
 ANALYSIS_RATE = 16000
 MAX_DURATION = 3 * 3600.0
 SILENCE_DBFS = -60.0
+FULL_SCALE = 0.999           # |sample| at or above this counts as clipped
+CLIPPED_FRACTION = 0.01      # more clipped samples than this gets a warning
 
 
 class AudioError(ValueError):
@@ -105,7 +111,7 @@ def decode_audio(data: bytes, name: str) -> Audio:
                     f"{name}: {frames / rate / 3600:.1f} hours of audio is longer than the "
                     f"{MAX_DURATION / 3600:.0f} hours this program accepts; split it first"
                 )
-            samples = f.read(dtype="float32", always_2d=True)
+            samples = f.read(frames, dtype="float32", always_2d=True)   # (some codecs are not seekable)
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -113,14 +119,47 @@ def decode_audio(data: bytes, name: str) -> Audio:
     if len(samples) == 0:
         raise AudioError(f"{name}: the file holds no audio samples (it may be truncated)")
     warnings = []
-    bad = ~np.isfinite(samples)
-    if bad.any():
+    if not np.isfinite(samples).all():
+        bad = ~np.isfinite(samples)
         fraction = bad.mean()
         if fraction > 0.01:
             raise AudioError(f"{name}: {fraction:.0%} of the samples are NaN or infinite; the file is damaged")
         samples[bad] = 0.0
         warnings.append(f"{name}: {int(bad.sum())} NaN or infinite samples were replaced by silence")
+    announced = wav_announced_frames(data)
+    if announced is not None and announced > len(samples) + 1:
+        warnings.append(f"{name}: the file is cut short: its header announces {announced / rate:.2f} s of audio "
+                        f"but it holds {len(samples) / rate:.2f} s; only what is there is used")
+    clipped = (np.count_nonzero(samples >= FULL_SCALE) + np.count_nonzero(samples <= -FULL_SCALE)) / samples.size
+    if clipped > CLIPPED_FRACTION:
+        warnings.append(f"{name}: {clipped:.0%} of the samples are at full scale: the recording is clipped "
+                        f"(distorted), which makes the speech harder to recognise")
     return Audio(samples=samples, sample_rate=rate, name=name, data=data, warnings=warnings)
+
+
+# WAV codes whose frames all have the same size (PCM, float, A-law, mu-law, extensible)
+_UNCOMPRESSED_WAV = (1, 3, 6, 7, 0xFFFE)
+
+
+def wav_announced_frames(data: bytes) -> int | None:
+    """The number of frames an uncompressed WAV's header announces (its data chunk's size over
+    the frame size), or None for other formats and codecs and for headers that leave the size
+    open."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    pos, codec, block_align = 12, 0, 0
+    while pos + 8 <= len(data):
+        tag, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if tag == b"fmt " and pos + 22 <= len(data):
+            codec = int.from_bytes(data[pos + 8:pos + 10], "little")
+            block_align = int.from_bytes(data[pos + 20:pos + 22], "little")
+        elif tag == b"data":
+            # 0 and 0xFFFFFFFF are what recorders write before they know the length
+            if codec not in _UNCOMPRESSED_WAV or block_align == 0 or size in (0, 0xFFFFFFFF):
+                return None
+            return size // block_align
+        pos += 8 + size + (size & 1)
+    return None
 
 
 def _short(exc: Exception) -> str:

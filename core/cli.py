@@ -172,6 +172,11 @@ def cmd_render(args) -> None:
     _render(track, audio, args)
 
 
+def _count(n: int, noun: str) -> str:
+    """"1 segment", "3 segments"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def cmd_demo(args) -> None:
     """With a display and the studio installed: open the user's copy of the demo project in it
     (this process becomes the studio). Otherwise render the demo's motion to a video."""
@@ -287,7 +292,7 @@ def cmd_listen(args) -> None:
     project.settings.extra["stage1"] = stage1
     save_project(project, out)
     took = sum(result.timings.values())
-    print(f"wrote {out}: {len(result.segments)} segments over {audio.duration:.1f} s "
+    print(f"wrote {out}: {_count(len(result.segments), 'segment')} over {audio.duration:.1f} s "
           f"(listening {result.timings['listen']:.1f} s, instructions {result.timings['instruct']:.1f} s, "
           f"real-time factor {took / max(audio.duration, 1e-9):.2f})")
 
@@ -334,7 +339,7 @@ def cmd_generate(args) -> None:
     took = time.perf_counter() - t0
     save_project(project, out)
     track = project.tracks[MAIN_TRACK]
-    print(f"wrote {out}: {len(project.segments)} segments, {track.frames} frames over {audio.duration:.1f} s "
+    print(f"wrote {out}: {_count(len(project.segments), 'segment')}, {track.frames} frames over {audio.duration:.1f} s "
           f"(stage 1 {sum(result.timings.values()):.1f} s, stage 2 {took:.1f} s)")
     for t in targets:
         export_track(track, t)

@@ -8,16 +8,21 @@ An `.avtp` file is a zip archive a user can copy or mail:
                           frame rate (what the motion model reads), so a segment can be
                           regenerated without listening to the audio again
 Saving is atomic (temporary file, then rename). Loading checks everything and raises
-ProjectError naming the problem: not a zip, truncated, foreign, newer version, bad field.
+ProjectError naming the file and the problem: empty, not a zip, truncated, foreign, a newer
+format version (which one, and that a newer AVI-Talking Studio is needed), a bad field.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import lzma
+import math
+import numbers
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,12 @@ class ProjectError(ValueError):
     """A project file could not be read; the message names the file and the problem."""
 
 
+# What reading a damaged zip archive raises: bad headers, CRC, sizes, a compression method or
+# encryption flag turned on by damage, a deflate (or bzip2, lzma) stream that does not decode.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, RuntimeError,
+               zlib.error, lzma.LZMAError)
+
+
 @dataclass
 class Instruction:
     text: str
@@ -52,10 +63,14 @@ class Instruction:
     writer: str = "user"            # who wrote it: "user", a language model's name, "rules"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not isinstance(self.writer, str):
+            raise ValueError(f"an instruction's text and writer are strings, got {_brief(self.text)} and "
+                             f"{_brief(self.writer)}")
         if self.emotion not in EMOTIONS:
             raise ValueError(f"unknown emotion {self.emotion!r}; expected one of {', '.join(EMOTIONS)}")
-        if not 0.0 <= self.intensity <= 1.0:
-            raise ValueError(f"intensity must be within 0..1, got {self.intensity}")
+        if isinstance(self.intensity, bool) or not isinstance(self.intensity, numbers.Real) \
+                or not 0.0 <= self.intensity <= 1.0:
+            raise ValueError(f"intensity must be a number within 0..1, got {_brief(self.intensity)}")
 
 
 @dataclass
@@ -77,6 +92,21 @@ class Settings:
     sampling_steps: int = 8
     guidance: float = 2.0
     extra: dict[str, Any] = field(default_factory=dict)      # settings of later stages, kept as-is
+
+    def __post_init__(self) -> None:
+        if not _is_number(self.fps) or not self.fps > 0:
+            raise ValueError(f"settings: fps must be a positive number, got {self.fps!r}")
+        if not isinstance(self.sampling_steps, int) or isinstance(self.sampling_steps, bool) or self.sampling_steps < 1:
+            raise ValueError(f"settings: sampling_steps must be a whole number of at least 1, got {self.sampling_steps!r}")
+        if not _is_number(self.guidance) or self.guidance < 0:
+            raise ValueError(f"settings: guidance must be a number of at least 0, got {self.guidance!r}")
+        if not isinstance(self.extra, dict):
+            raise ValueError(f"settings: extra must be an object, got {type(self.extra).__name__}")
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass
@@ -179,15 +209,24 @@ def load_project(path: str | os.PathLike) -> Project:
     p = Path(path)
     if not p.exists():
         raise ProjectError(f"{p}: no such file")
+    if p.is_dir():
+        raise ProjectError(f"{p}: is a folder, not a project file")
+    if p.stat().st_size == 0:
+        raise ProjectError(f"{p}: the file is empty (0 bytes)")
     if not zipfile.is_zipfile(p):
-        raise ProjectError(f"{p}: not an AVI-Talking project (not a zip archive; the file may be truncated)")
+        with open(p, "rb") as f:
+            starts_as_zip = f.read(4) == b"PK\x03\x04"
+        if starts_as_zip:
+            raise ProjectError(f"{p}: the project file is truncated or damaged (the end of the archive, "
+                               f"its table of contents, is missing)")
+        raise ProjectError(f"{p}: not an AVI-Talking project (not a zip archive)")
     try:
         with zipfile.ZipFile(p) as z:
             return _read(z, p)
     except ProjectError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        raise ProjectError(f"{p}: the archive is damaged or truncated ({exc})") from exc
+    except _ZIP_ERRORS as exc:
+        raise ProjectError(f"{p}: the archive is damaged or truncated ({_short(exc)})") from exc
 
 
 def _read(z: zipfile.ZipFile, p: Path) -> Project:
@@ -196,22 +235,24 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
             return z.read(member)
         except KeyError:
             raise ProjectError(f"{p}: {member} is missing from the archive") from None
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:  # CRC or truncated member
-            raise ProjectError(f"{p}: {member} is damaged ({exc})") from exc
+        except _ZIP_ERRORS as exc:                       # CRC, truncated or undecodable member
+            raise ProjectError(f"{p}: {member} is damaged ({_short(exc)})") from exc
 
+    text = blob("project.json")
     try:
-        doc = json.loads(blob("project.json").decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProjectError(f"{p}: project.json is not valid JSON ({exc})") from exc
+        doc = json.loads(text.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:   # bad UTF-8 or JSON, a number too long, nesting too deep
+        raise ProjectError(f"{p}: project.json is not valid JSON ({_short(exc)})") from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-        raise ProjectError(f"{p}: not an AVI-Talking project (format is {doc.get('format') if isinstance(doc, dict) else None!r})")
+        fmt = doc.get("format") if isinstance(doc, dict) else None
+        raise ProjectError(f"{p}: not an AVI-Talking project (format is {_brief(fmt)})")
     version = doc.get("version")
-    if not isinstance(version, int) or version < 1:
-        raise ProjectError(f"{p}: bad format version {version!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProjectError(f"{p}: bad format version {_brief(version)}")
     if version > FORMAT_VERSION:
         raise ProjectError(
-            f"{p}: made by a newer AVI-Talking Studio (project format {version}); this version reads "
-            f"format {FORMAT_VERSION} and older. Update the program to open it."
+            f"{p}: saved by a newer AVI-Talking Studio (project format {version}); this version reads "
+            f"format {FORMAT_VERSION} and older, so a newer AVI-Talking Studio is needed to open it"
         )
     try:
         settings = _dataclass_from(Settings, doc.get("settings", {}), "settings")
@@ -219,7 +260,10 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
         tracks = {}
         for name, meta in _require(doc, "tracks", dict).items():
             data = _load_npy(blob(_require(meta, "member", str)), f"track {name!r}")
-            tracks[name] = FaceTrack(float(_require(meta, "fps", (int, float))), data)
+            try:
+                tracks[name] = FaceTrack(float(_require(meta, "fps", (int, float))), data)
+            except ValueError as exc:
+                raise ValueError(f"track {name!r}: {exc}") from exc
         features = None
         if doc.get("speech_features") is not None:
             meta = _require(doc, "speech_features", dict)
@@ -230,9 +274,22 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
             audio = decode_audio(blob(_require(meta, "member", str)), _require(meta, "name", str))
     except AudioError as exc:
         raise ProjectError(f"{p}: the embedded audio is unusable: {exc}") from exc
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ProjectError(f"{p}: {exc}") from exc
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise ProjectError(f"{p}: {_short(exc)}") from exc
     return Project(audio=audio, segments=segments, tracks=tracks, settings=settings, speech_features=features)
+
+
+def _short(exc: BaseException) -> str:
+    """An exception's message cut to one line of at most 300 characters."""
+    text = str(exc).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _brief(value: Any) -> str:
+    """A value as Python writes it, cut to 60 characters (for messages)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _require(doc: Any, key: str, kind: type | tuple) -> Any:
@@ -261,15 +318,29 @@ def _segment_from(data: Any, index: int) -> Segment:
         instruction = _dataclass_from(Instruction, data.get("instruction"), "instruction")
         return Segment(start=float(_require(data, "start", (int, float))), end=float(_require(data, "end", (int, float))),
                        instruction=instruction, seed=int(data.get("seed", 0)), evidence=dict(data.get("evidence", {})))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError(f"segment {index}: {exc}") from exc
 
 
 def _load_npy(data: bytes, what: str, columns: int | None = NUM_CHANNELS) -> np.ndarray:
+    # The header is checked against the data first: numpy allocates what the header announces.
+    buf = io.BytesIO(data)
     try:
+        version = np.lib.format.read_magic(buf)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(buf)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(buf)
+        else:
+            raise ValueError(f"unknown .npy version {version}")
+        if dtype.kind not in "biuf":
+            raise ValueError(f"it holds {dtype} values, not numbers")
+        needed = math.prod(shape) * dtype.itemsize
+        if needed > len(data) - buf.tell():
+            raise ValueError(f"the header announces {needed} bytes of data, the member holds {len(data) - buf.tell()}")
         array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"{what} is damaged ({exc})") from exc
+    except (ValueError, TypeError, OSError, EOFError) as exc:
+        raise ValueError(f"{what} is damaged ({_short(exc)})") from exc
     if array.ndim != 2 or (columns is not None and array.shape[1] != columns):
         raise ValueError(f"{what} has shape {array.shape}, expected frames x {columns or 'features'}")
     return array.astype(np.float32)

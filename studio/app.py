@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._progress_drawn = 0.0
         self._export_dialogs: dict = {}
         self.last_regeneration_s: float | None = None
+        self.import_warnings: QMessageBox | None = None     # what the last import had to say, if anything
         self._regen_timer = QTimer(self, singleShot=True, interval=120, timeout=self._submit_stale)
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
         self._autosave_timer.start()
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
             audio = load_audio(path)
             result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
                                          progress=lambda name, f: progress.report(0.9 * f))
-            return make_project(audio, result, 30.0)
+            return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings)
         self.statusBar().showMessage(f"Listening to {path.name}...")
         self.worker.submit(Job(("import", str(path)), run, supersedes=lambda k: True))
 
@@ -301,10 +302,16 @@ class MainWindow(QMainWindow):
             self.doc.replace_track(result)
             self._segments_changed()
         elif key[0] == "import":
-            self.set_project(result, None)
+            project, warnings = result
+            self.set_project(project, None)
             self.doc.undo_stack.resetClean()
             self._update_title()
-            self.statusBar().showMessage(f"{len(result.segments)} segments; animating...", 5000)
+            n = len(project.segments)
+            self.statusBar().showMessage(f"{n} segment{'' if n == 1 else 's'}; animating...", 5000)
+            if warnings:            # a clipped, cut-short or silent recording: said, without blocking
+                self.import_warnings = QMessageBox(QMessageBox.Warning, APP, f"{Path(key[1]).name}:\n\n"
+                                                   + "\n".join(f"- {w}" for w in warnings), parent=self)
+                self.import_warnings.open()
         elif key[0] == "rewrite" and key[1] == id(self.doc):
             index = key[2]
             if index < len(self.doc.project.segments) and self.doc.project.segments[index].start == key[3]:

@@ -245,3 +245,16 @@ def test_the_curves_follow_the_timeline_zoom(qtbot, tmp_path, take):
     assert t1 - t0 < 6.0 and t0 < 4.0 < t1
     assert w.curves.view() == pytest.approx((t0, t1), abs=1e-6)
     close(w, qtbot)
+
+
+def test_importing_a_clipped_recording_says_so_without_blocking(qtbot, tmp_path):
+    from tests.bad_input import write_clipping_noise
+    w = make_window(qtbot, tmp_path)
+    w.import_audio(write_clipping_noise(tmp_path))
+    qtbot.waitUntil(lambda: w.import_warnings is not None, timeout=60000)
+    box = w.import_warnings
+    assert box.isVisible() and "clipped" in box.text() and "clipping_noise.wav" in box.text()
+    qtbot.waitUntil(lambda: not w.worker.busy, timeout=60000)       # the take is animated all the same
+    assert w.doc.track is not None
+    box.close()
+    close(w, qtbot)

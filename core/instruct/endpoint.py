@@ -147,8 +147,9 @@ class EndpointWriter(InstructionWriter):
                 time.sleep(0.3 * 2 ** attempt)
         if isinstance(last, urllib.error.HTTPError):
             raise InstructError(f"HTTP {last.code} from {self.url}")
+        reason = getattr(last, "reason", last)          # URLError wraps the socket's error
         with self._lock:
-            self._unreachable = f"{self.url} is unreachable ({last})"
+            self._unreachable = f"{self.url} is unreachable ({getattr(reason, 'strerror', None) or reason})"
         raise EndpointUnreachable(self._unreachable)
 
     def _ask(self, messages: list[dict[str, str]]) -> str:

@@ -108,6 +108,10 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        channels = self.settings.value("curves/channels", [], list)
+        if channels:
+            self.curves.set_channels(channels)          # the channels the user plotted last time
+        self.curves.channelsChanged.connect(lambda names: self.settings.setValue("curves/channels", list(names)))
         self.set_project(project or Project(), path)
 
     # --- building ----------------------------------------------------------------------------

@@ -258,3 +258,16 @@ def test_importing_a_clipped_recording_says_so_without_blocking(qtbot, tmp_path)
     assert w.doc.track is not None
     box.close()
     close(w, qtbot)
+
+
+def test_the_plotted_channels_are_remembered(qtbot, tmp_path):
+    from tests.test_curves import click_channel
+    w = make_window(qtbot, tmp_path, Project(tracks={MAIN_TRACK: open_mouth_track(frames=30)}))
+    w._docks["Curves"].raise_()
+    click_channel(qtbot, w.curves, "mouthFunnel")
+    chosen = w.curves.channels()
+    assert "mouthFunnel" in chosen
+    close(w, qtbot)
+    again = make_window(qtbot, tmp_path, Project(tracks={MAIN_TRACK: open_mouth_track(frames=30)}))
+    assert again.curves.channels() == chosen
+    close(again, qtbot)

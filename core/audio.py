@@ -27,6 +27,7 @@ import numpy as np
 import soundfile as sf
 
 ANALYSIS_RATE = 16000
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")   # what file pickers and pairing look for
 MAX_DURATION = 3 * 3600.0
 SILENCE_DBFS = -60.0
 FULL_SCALE = 0.999           # |sample| at or above this counts as clipped

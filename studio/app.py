@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QProgressDialog)
 
 from core.arkit import NUM_CHANNELS
-from core.audio import Audio
+from core.audio import AUDIO_SUFFIXES, Audio
 from core.face import load_rig
 from core.project import MAIN_TRACK, SUFFIX, Project, load_project, save_project
 from core.track import FaceTrack
@@ -56,12 +56,14 @@ def _bundle():
 class MainWindow(QMainWindow):
     def __init__(self, project: Project | None = None, path: str | Path | None = None, *,
                  settings: QSettings | None = None, autosave_folder: Path | None = None,
-                 writer: str = "smollm2"):
+                 writer: str | None = None):
         super().__init__()
         self.settings = settings or QSettings("avi-talking", "studio")
         self.autosave_folder = autosave_folder
-        self.writer = writer
-        self.llm_url, self.llm_model = "", ""
+        # Edit > Settings choices are remembered; a writer given here (the command line) wins
+        self.writer = writer or str(self.settings.value("studio/writer", "smollm2"))
+        self.llm_url = str(self.settings.value("studio/llm_url", ""))
+        self.llm_model = str(self.settings.value("studio/llm_model", ""))
         self.head = ""
         self.worker = Worker(self)
         self.viewport = Viewport(load_rig())
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self._docks["Timeline"], self._docks["Curves"])
         self._docks["Timeline"].raise_()
         self.resizeDocks([self._docks["Timeline"]], [300], Qt.Vertical)     # the face keeps most of the height
+        self.resizeDocks([self._docks["Instruction"]], [380], Qt.Horizontal)  # the inspector's rows fit unclipped
         self.time_label = QLabel()
         self.busy_label = QLabel("Ready")
         self.busy_bar = Meter()
@@ -112,6 +115,13 @@ class MainWindow(QMainWindow):
         if channels:
             self.curves.set_channels(channels)          # the channels the user plotted last time
         self.curves.channelsChanged.connect(lambda names: self.settings.setValue("curves/channels", list(names)))
+        head = str(self.settings.value("studio/head", ""))
+        if head:
+            try:
+                self._use_head(head)
+            except Exception as exc:          # moved or deleted since: said, and the built-in head shows
+                self.statusBar().showMessage(f"The preview head {head} is unusable ({exc}); "
+                                             "showing the built-in head", 15000)
         self.set_project(project or Project(), path)
 
     # --- building ----------------------------------------------------------------------------
@@ -292,7 +302,8 @@ class MainWindow(QMainWindow):
         url, model = self.llm_url or None, self.llm_model or None
 
         def run(progress):
-            return make_writer(writer_name, llm_url=url, llm_model=model).write([evidence])[0]
+            writer = make_writer(writer_name, llm_url=url, llm_model=model)
+            return writer.write([evidence])[0], list(writer.warnings)
         self.worker.submit(Job(("rewrite", id(doc), index, seg.start), run))
 
     def _job_finished(self, key, result) -> None:
@@ -318,8 +329,11 @@ class MainWindow(QMainWindow):
                 self.import_warnings.open()
         elif key[0] == "rewrite" and key[1] == id(self.doc):
             index = key[2]
+            instruction, warnings = result
             if index < len(self.doc.project.segments) and self.doc.project.segments[index].start == key[3]:
-                self.doc.set_instruction(index, result)
+                self.doc.set_instruction(index, instruction)
+            if warnings:            # e.g. the endpoint was down and the rules wrote it
+                self.statusBar().showMessage("Rewrite: " + "; ".join(warnings), 15000)
         elif key[0] == "export":
             if key in self._export_dialogs:
                 self._export_dialogs.pop(key).close()
@@ -370,6 +384,8 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             return False
         path = Path(path)
+        if path.suffix.lower() == ".csv":
+            return self._open_capture(path)
         if path.suffix.lower() != SUFFIX:
             self.import_audio(path)
             return True
@@ -380,6 +396,21 @@ class MainWindow(QMainWindow):
             return False
         self.set_project(project, path)
         self._remember(path)
+        return True
+
+    def _open_capture(self, path: Path) -> bool:
+        """A Live Link Face CSV as a take, with the sound of the same name next to it if there is one."""
+        from core.cli import load_take
+        sound = next((p for p in sorted(path.parent.glob(path.stem + ".*")) if p.suffix.lower() in AUDIO_SUFFIXES),
+                     None)
+        try:
+            track, audio = load_take(str(path), str(sound) if sound else None)
+        except Exception as exc:
+            QMessageBox.warning(self, APP, f"Cannot open {path}:\n{exc}")
+            return False
+        self.set_project(Project(audio=audio, tracks={MAIN_TRACK: track}), None)
+        self.statusBar().showMessage(f"Opened the capture {path.name}" + (f" with {sound.name}" if sound else
+                                                                          " (no sound of the same name found)"), 8000)
         return True
 
     def import_dialog(self) -> None:
@@ -459,8 +490,11 @@ class MainWindow(QMainWindow):
                               self.head)
 
     def apply_settings(self, chosen) -> None:
-        """Use new settings: a new sampling setting regenerates the take, a new head previews."""
+        """Use new settings: a new sampling setting regenerates the take, a new head previews.
+        The writer, the endpoint and the head are remembered for the next start."""
         self.writer, self.llm_url, self.llm_model = chosen.writer, chosen.llm_url, chosen.llm_model
+        for key, value in (("writer", chosen.writer), ("llm_url", chosen.llm_url), ("llm_model", chosen.llm_model)):
+            self.settings.setValue(f"studio/{key}", value)
         st = self.doc.project.settings
         if (chosen.sampling_steps, chosen.guidance) != (st.sampling_steps, st.guidance):
             st.sampling_steps, st.guidance = chosen.sampling_steps, chosen.guidance
@@ -468,27 +502,41 @@ class MainWindow(QMainWindow):
                 self.generate_all()
         if chosen.head != self.head:
             try:
-                if chosen.head:
-                    from core.export.gltf import load_glb_head
-                    rig = load_glb_head(chosen.head)
-                else:
-                    rig = load_rig()
+                self._use_head(chosen.head)
             except Exception as exc:
                 QMessageBox.warning(self, APP, f"Cannot use {chosen.head} as the preview head:\n{exc}")
                 return
-            self.head = chosen.head
-            self.viewport.set_rig(rig)
+            self.settings.setValue("studio/head", chosen.head)
+
+    def _use_head(self, head: str) -> None:
+        """Preview `head` (a GLB with ARKit morph targets; "" = the built-in head); raises if unusable."""
+        if head:
+            from core.export.gltf import load_glb_head
+            rig = load_glb_head(head)
+        else:
+            rig = load_rig()
+        self.head = head
+        self.viewport.set_rig(rig)
+
+    def _target_segment(self) -> int:
+        """The selected segment, or else the one under the playhead (-1: none)."""
+        if self.doc.selected >= 0:
+            return self.doc.selected
+        t = self.playback.position
+        return next((i for i, s in enumerate(self.doc.project.segments) if s.start <= t < s.end), -1)
 
     def split_selected(self) -> None:
-        if self.doc.selected >= 0:
-            self.doc.split(self.doc.selected, self.playback.position)
+        i = self._target_segment()
+        if i >= 0:
+            self.doc.split(i, self.playback.position)
 
     def merge_selected(self) -> None:
-        if self.doc.selected >= 0:
-            self.doc.merge_with_next(self.doc.selected)
+        i = self._target_segment()
+        if i >= 0:
+            self.doc.merge_with_next(i)
 
     def delete_selected(self) -> None:
-        if self.doc.selected >= 0:
+        if self.doc.selected >= 0:        # deleting needs an explicit choice
             self.doc.delete(self.doc.selected)
 
     def autosave(self) -> None:
@@ -602,7 +650,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 "Face CSV (default on the first run: a copy of the demo project, "
                                                 "~/AVI-Talking/demo.avtp)")
     parser.add_argument("--audio", help="sound for a CSV take")
-    parser.add_argument("--writer", default="smollm2", help="instruction writer for imports (smollm2, rules, folder)")
+    parser.add_argument("--writer", help="instruction writer for imports (smollm2, rules, a model folder; "
+                                             "default: the one chosen in Settings, else smollm2)")
     parser.add_argument("--screenshot", help="wait until all background work is done, save a picture of the "
                                              "window, and exit")
     args = parser.parse_args(argv)

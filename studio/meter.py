@@ -40,6 +40,7 @@ class Meter(QWidget):
         option.minimum, option.maximum = 0, 1000
         option.progress = round(1000 * self._fraction)
         option.textVisible = False
+        option.state |= QStyle.StateFlag.State_Horizontal     # Qt 6 reads the orientation from here
         painter = QPainter(self)
         self.style().drawControl(QStyle.CE_ProgressBar, option, painter, self)
         painter.end()

@@ -50,7 +50,11 @@ class Viewport(QOpenGLWidget):
         self.update()
 
     def show_values(self, values: np.ndarray) -> None:
-        self.values = np.asarray(values, np.float32)
+        """Pose the face; a paused playhead on the same pose draws nothing new (the CPU is the worker's)."""
+        values = np.asarray(values, np.float32)
+        if np.array_equal(values, self.values):
+            return
+        self.values = values
         self.update()
 
     def set_wireframe(self, on: bool) -> None:

@@ -271,3 +271,54 @@ def test_the_plotted_channels_are_remembered(qtbot, tmp_path):
     again = make_window(qtbot, tmp_path, Project(tracks={MAIN_TRACK: open_mouth_track(frames=30)}))
     assert again.curves.channels() == chosen
     close(again, qtbot)
+
+
+def test_a_dropped_live_link_capture_opens_with_its_sound(qtbot, tmp_path, speech8):
+    import shutil
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+    from core.export.livelink import write_livelink_csv
+    capture = tmp_path / "take01.csv"
+    write_livelink_csv(capture, open_mouth_track(frames=240, open_from=30, open_to=60))
+    shutil.copy(speech8, tmp_path / "take01.wav")
+    w = make_window(qtbot, tmp_path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(capture))])
+    w.dropEvent(QDropEvent(QPointF(200, 200), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert w.doc.project.audio is not None and w.doc.project.audio.duration == pytest.approx(8.0, abs=0.01)
+    assert w.doc.track.frames == 240 and w.doc.track.weights[45, 17] > 0.9
+    assert not w.worker.busy                             # a capture is played as it is, nothing is generated
+    close(w, qtbot)
+
+
+def test_split_and_merge_act_on_the_segment_under_the_playhead_when_none_is_selected(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    w.doc.select(-1)
+    seg = w.doc.project.segments[0]
+    n = len(w.doc.project.segments)
+    w.playback.seek((seg.start + seg.end) / 2)
+    qtbot.wait(100)                                      # a tick of the clock moves the playhead there
+    qtbot.keyClick(w, Qt.Key_S)
+    assert len(w.doc.project.segments) == n + 1
+    qtbot.keyClick(w, Qt.Key_M)                          # the playhead is now in the second half: merge it on
+    assert len(w.doc.project.segments) == n
+    qtbot.keyClick(w, Qt.Key_Delete)                     # deleting needs a selection
+    assert len(w.doc.project.segments) == n
+    close(w, qtbot)
+
+
+def test_settings_are_remembered_and_a_failed_rewrite_says_why(qtbot, tmp_path, take):
+    from studio.settings import StudioSettings
+    from tests.bad_input import closed_port_url
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    url = closed_port_url()
+    w.apply_settings(StudioSettings(writer="rules", llm_url=url, llm_model="big"))
+    w.rewrite_with_language_model(0)
+    qtbot.waitUntil(lambda: "unreachable" in w.statusBar().currentMessage(), timeout=60000)
+    assert w.doc.project.segments[0].instruction.writer == "rules"     # the rules stood in
+    close(w, qtbot)
+    again = MainWindow(load_project(take), take, settings=QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat),
+                       autosave_folder=tmp_path / "autosave")
+    qtbot.addWidget(again, before_close_func=lambda w: (w.doc.undo_stack.setClean(), w.worker.shutdown()))
+    assert (again.writer, again.llm_url, again.llm_model) == ("rules", url, "big")
+    close(again, qtbot)

@@ -32,10 +32,10 @@ from typing import Callable
 
 import numpy as np
 
+from core.audio import AUDIO_SUFFIXES
 from core.fileio import atomic_write
 from core.synth.dataset import FEATURES, VERSION, write_item
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 MAX_MISMATCH_S = 0.5
 HELDOUT_EVERY = 8
 

@@ -131,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
         for err in emo["errors"]:
             print(f"    {err['instructed']} -> {err['judged']}: \"{err['text']}\" ({err['take']} #{err['segment']})")
 
+    probe = A.text_probe()
+    out["text_probe"] = probe
+    print(f"  the encoder's ceiling: a linear classifier on the instruction embeddings alone, fitted on "
+          f"{probe['train_wordings']} training-style wordings, reads {f3(probe['heldout_accuracy'])} of "
+          f"{probe['heldout_wordings']} held-out wordings right; per emotion "
+          + ", ".join(f"{k[:5]} {f2(v)}" for k, v in probe["per_emotion"].items()))
+
     # 3. phrase families
     t = time.perf_counter()
     rows = A.phrase_adherence(bundle, args.data, steps=args.steps, guidance=args.guidance,

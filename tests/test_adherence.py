@@ -181,3 +181,12 @@ def test_adherence_runs_end_to_end_on_a_small_model(bundle, head):
     assert all(r["teacher_delta"] > 0.3 for r in rows)  # the teacher does what the phrase says
     seeds = A.seed_study(bundle, take, seeds=(0, 1), steps=2, rig=head)
     assert seeds["pairs"][0]["upper_weight_mad"] > 0 and set(seeds["sync"]) == {0, 1}
+
+
+def test_the_text_probe_reads_unseen_wordings_far_above_chance():
+    from core.synth.adherence import text_probe
+    probe = text_probe(per_emotion=24, heldout_per_emotion=8)
+    assert probe["train_wordings"] == 8 * 24 and probe["heldout_wordings"] == 8 * 8
+    assert probe["train_accuracy"] > 0.95
+    assert 0.5 < probe["heldout_accuracy"] <= 1.0                 # chance is 1/8
+    assert set(probe["per_emotion"]) == set(A.EMOTIONS)

@@ -64,6 +64,14 @@ class FaceTrack:
         a = x - i
         return (1 - a) * self.data[i] + a * self.data[j]
 
+    def frame_at(self, t: float) -> np.ndarray:
+        """The 55 values of the frame showing at time t (frame i covers [i, i + 1) / fps), clamped.
+        Playback shows frames at the track's own rate, as an editor does: a 30 fps take repaints
+        30 times a second however fast the clock ticks."""
+        if self.frames == 0:
+            return np.zeros(NUM_CHANNELS, np.float32)
+        return self.data[min(max(int(t * self.fps), 0), self.frames - 1)]
+
     def resampled(self, fps: float) -> FaceTrack:
         """The same motion at another frame rate (linear interpolation per channel)."""
         if self.frames == 0 or fps == self.fps:

@@ -578,7 +578,7 @@ class MainWindow(QMainWindow):
     def tick(self) -> None:
         t = self.playback.position
         track = self.doc.track if self.doc is not None else None
-        self.viewport.show_values(track.sample(t) if track is not None and track.frames else
+        self.viewport.show_values(track.frame_at(t) if track is not None and track.frames else
                                   np.zeros(NUM_CHANNELS, np.float32))
         self.timeline.set_playhead(t)
         self.curves.set_playhead(t)

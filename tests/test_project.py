@@ -177,3 +177,13 @@ def test_summary_is_json(tmp_path):
     json.dumps(s)
     assert s["segments"][0]["instruction"]["writer"] == "rules"
     assert s["tracks"][MAIN_TRACK]["frames"] == 45
+
+
+def test_playback_shows_each_frame_for_its_own_duration():
+    from core.track import FaceTrack
+    track = FaceTrack(30.0, np.arange(4 * 55, dtype=np.float32).reshape(4, 55))
+    assert np.array_equal(track.frame_at(0.0), track.data[0])
+    assert np.array_equal(track.frame_at(1 / 30 - 1e-6), track.data[0])     # frame 0 covers [0, 1/30)
+    assert np.array_equal(track.frame_at(1 / 30 + 1e-6), track.data[1])
+    assert np.array_equal(track.frame_at(-1.0), track.data[0]) and np.array_equal(track.frame_at(9.0), track.data[3])
+    assert not FaceTrack.zeros(0, 30.0).frame_at(1.0).any()

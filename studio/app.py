@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self._autosave_timer.start()
         self._build_menus()
         self._connect()
+        self._shown: tuple | None = None    # (frame index, duration) the clock showed last
+        self._track_dirty = True
         self.timer = QTimer(self, interval=15, timeout=self.tick)
         self.timer.start()
         self.resize(1400, 900)
@@ -246,6 +248,7 @@ class MainWindow(QMainWindow):
 
     def _track_changed(self, start: int, end: int) -> None:
         self.curves.set_track(self.doc.track)
+        self._track_dirty = True            # the next tick shows the new motion even if paused
 
     def _selection_changed(self, index: int) -> None:
         segs = self.doc.project.segments
@@ -576,8 +579,16 @@ class MainWindow(QMainWindow):
 
     # --- the clock -----------------------------------------------------------------------------
     def tick(self) -> None:
+        """The clock (every 15 ms): when the frame to show changed, show it everywhere at once.
+        Between frames nothing is touched: every repaint of this window composites all of it
+        (a QOpenGLWidget lives in it), which on a software rasteriser costs more than a frame."""
         t = self.playback.position
         track = self.doc.track if self.doc is not None else None
+        fps = track.fps if track is not None and track.frames else 30.0
+        shown = (int(t * fps), self.playback.duration)
+        if shown == self._shown and not self._track_dirty:
+            return
+        self._shown, self._track_dirty = shown, False
         self.viewport.show_values(track.frame_at(t) if track is not None and track.frames else
                                   np.zeros(NUM_CHANNELS, np.float32))
         self.timeline.set_playhead(t)

@@ -15,7 +15,6 @@ run one at a time, in submission order; the UI thread never runs a model.
 
 from __future__ import annotations
 
-import os
 import threading
 import traceback
 import weakref
@@ -53,20 +52,6 @@ class Job:
     progress: Progress | None = field(default=None, repr=False)
 
 
-WORKER_NICE = 10
-
-
-def lower_priority() -> None:
-    """Lower this thread's CPU priority (Linux: the nice value is per thread), before the model
-    starts its own compute threads, which inherit it. On a two-core machine the UI thread and
-    the viewport's software rasteriser then get the CPU first while the model still has all
-    the time they leave."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
-    except (AttributeError, OSError):       # not Linux, or not allowed: run at normal priority
-        pass
-
-
 class _Runner(QObject):
     done = Signal(object, object)        # key, result
     error = Signal(object, str)          # key, message
@@ -77,13 +62,9 @@ class _Runner(QObject):
     def __init__(self, worker: Worker):
         super().__init__()
         self._worker = worker
-        self._niced = False
 
     @Slot()
     def drain(self) -> None:
-        if not self._niced:
-            self._niced = True
-            lower_priority()
         while True:
             job = self._worker._next()
             if job is None:

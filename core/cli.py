@@ -66,6 +66,33 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0, help="variation of the whole take (default 0)")
     c.set_defaults(run=cmd_generate)
 
+    c = sub.add_parser("batch", help="animate every line of a manifest (CSV or JSONL) into projects and exports, "
+                                     "on all cores or on a Ray cluster; resumable")
+    c.add_argument("manifest", help="CSV with a header or JSONL: audio (required), id, script, instruction, emotion, "
+                                    "intensity, seed, exports")
+    c.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                   help="folder for OUTDIR/<id>/<id>.avtp, the exports and OUTDIR/report.csv")
+    c.add_argument("--exports", default="", metavar="LIST",
+                   help="exports of the lines whose manifest names none, e.g. 'fbx;csv' (fbx, glb, csv, mp4; "
+                        "default: the project only)")
+    c.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes, each loading the models once (default: the cores; with --ray ADDRESS: "
+                        "the cluster's CPUs over --threads)")
+    c.add_argument("--threads", type=int, metavar="N",
+                   help="threads of each worker (default: the cores over the workers; 1 on a Ray cluster)")
+    c.add_argument("--ray", metavar="ADDRESS|local",
+                   help="run the lines as Ray actors on the cluster at ADDRESS (host:port of its head), or on a Ray "
+                        "instance started here ('local'); needs the 'batch' extra")
+    c.add_argument("--writer", default="smollm2",
+                   help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
+    c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
+    c.add_argument("--llm-model", help="the model name to ask the endpoint for")
+    c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
+    c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+    _size_args(c)
+    _stage2_args(c)
+    c.set_defaults(run=cmd_batch)
+
     c = sub.add_parser("regen", help="regenerate one segment of a project; every other frame stays as it is")
     c.add_argument("project", help=f"the project ({SUFFIX}); rewritten in place unless -o is given")
     c.add_argument("--segment", type=int, required=True, metavar="N", help="segment number as `avitalk info` shows it (from 0)")
@@ -383,6 +410,34 @@ def cmd_regen(args) -> None:
     save_project(project, out)
     print(f"wrote {out}: segment {args.segment} [{seg.start:.2f} - {seg.end:.2f} s] regenerated in {took:.2f} s "
           f"(seed {seg.seed}): {seg.instruction.text}")
+
+
+def cmd_batch(args) -> int:
+    from core.batch import BatchSettings, parse_exports, read_manifest, run_batch
+    try:
+        exports = parse_exports(args.exports)
+    except ValueError as exc:
+        raise CliError(f"--exports: {exc}") from exc
+    if args.steps < 1 or args.guidance < 0:
+        raise CliError("--steps must be at least 1 and --guidance at least 0")
+    manifest = read_manifest(args.manifest, default_exports=exports)
+    for warning in manifest.warnings:
+        print(f"avitalk: warning: {warning}", file=sys.stderr)
+    settings = BatchSettings(writer=args.writer, llm_url=args.llm_url, llm_model=args.llm_model,
+                             min_segment=args.min_segment, max_segment=args.max_segment, steps=args.steps,
+                             guidance=args.guidance, model=args.model, width=args.width, height=args.height,
+                             antialias=args.antialias, threads=args.threads)
+    summary = run_batch(manifest, args.output, settings, workers=args.workers, ray=args.ray,
+                        log=lambda text: print(text, file=sys.stderr, flush=True))
+    n, failed, pending = len(summary.results), summary.count("failed"), summary.count("pending")
+    print(f"{summary.count('done')} done, {failed} failed, {summary.count('skipped')} skipped"
+          f"{f', {pending} not run' if pending else ''} of {_count(n, 'line')} in {summary.wall:.1f} s "
+          f"({summary.lines_per_minute:.1f} lines/min); report: {summary.report}")
+    if summary.interrupted:
+        print("avitalk: interrupted; run the same command again to go on (finished lines are skipped)",
+              file=sys.stderr)
+        return 130
+    return 1 if failed else 0
 
 
 def cmd_info(args) -> None:

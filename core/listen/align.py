@@ -143,7 +143,7 @@ def align(x: np.ndarray, words: list[Word], duration: float, s: ListenSettings) 
     if not words:
         return [], "none", warnings
     with models.decoder_lock:
-        decoder = models.aligner()
+        decoder = models.aligner(fresh=True)     # every take aligns as in a new process
         spoken = {i: words_for(w.text) for i, w in enumerate(words)}
         for dws in spoken.values():
             for dw in dws:
@@ -188,7 +188,7 @@ def allphone(x: np.ndarray, vad: list[tuple[float, float]], duration: float, s: 
     """Phone-loop decoding of the speech regions (no words needed)."""
     phones: list[Phone] = []
     with models.decoder_lock:
-        decoder = models.allphone()
+        decoder = models.allphone(fresh=True)
         for a0, b0 in vad:
             a = a0
             while a < b0 - 0.05:

@@ -46,8 +46,18 @@ def whisper_model_dir() -> Path:
     return folder
 
 
+_threads: int | None = None
+
+
+def set_cpu_threads(threads: int | None) -> None:
+    """Threads for Whisper's CTranslate2 from now on (None: up to 8, one per core); a model
+    already loaded keeps its own. Batch workers set it so every worker decodes alike."""
+    global _threads
+    _threads = threads
+
+
 def cpu_threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+    return _threads or max(1, min(os.cpu_count() or 1, 8))
 
 
 def whisper():
@@ -84,16 +94,30 @@ def _pocketsphinx():
     return pocketsphinx
 
 
-def aligner():
+_fresh_cmn: dict[str, str] = {}
+
+
+def _fresh(name: str, decoder, fresh: bool):
+    """The cached decoder; with fresh=True as it was made: a PocketSphinx decoder carries state
+    (its cepstral mean) from one utterance to the next, so a take would align differently after
+    another one. Reinitialising a used decoder takes ~0.07 s."""
+    if name not in _fresh_cmn:
+        _fresh_cmn[name] = decoder.get_cmn()
+    elif fresh and decoder.get_cmn() != _fresh_cmn[name]:
+        decoder.reinit()
+    return decoder
+
+
+def aligner(fresh: bool = False):
     """A PocketSphinx decoder for forced alignment (cached; use under decoder_lock)."""
     with _lock:
         if "aligner" not in _cache:
             ps = _pocketsphinx()
             _cache["aligner"] = ps.Decoder(lm=None, samprate=16000, cmn="batch", bestpath=False, loglevel="FATAL")
-        return _cache["aligner"]
+        return _fresh("aligner", _cache["aligner"], fresh)
 
 
-def allphone():
+def allphone(fresh: bool = False):
     """A PocketSphinx allphone (phone-loop) decoder with the wheel's en-us phone LM (cached)."""
     with _lock:
         if "allphone" not in _cache:
@@ -101,7 +125,7 @@ def allphone():
             _cache["allphone"] = ps.Decoder(allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None,
                                             lw=2.0, pip=0.3, beam=1e-20, pbeam=1e-20, samprate=16000,
                                             cmn="batch", loglevel="FATAL")
-        return _cache["allphone"]
+        return _fresh("allphone", _cache["allphone"], fresh)
 
 
 def pyworld():

@@ -583,6 +583,7 @@ class MainWindow(QMainWindow):
         Between frames nothing is touched: every repaint of this window composites all of it
         (a QOpenGLWidget lives in it), which on a software rasteriser costs more than a frame."""
         t = self.playback.position
+        self.viewport.set_moving(self.playback.playing)
         track = self.doc.track if self.doc is not None else None
         fps = track.fps if track is not None and track.frames else 30.0
         shown = (int(t * fps), self.playback.duration)

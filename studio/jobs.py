@@ -15,6 +15,7 @@ run one at a time, in submission order; the UI thread never runs a model.
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 import weakref
@@ -52,6 +53,17 @@ class Job:
     progress: Progress | None = field(default=None, repr=False)
 
 
+def leave_a_core_to_the_ui() -> int:
+    """Models use one core fewer than the machine has (at least one): the UI thread, the
+    viewport's software rasteriser and the display server need one to keep the face playing
+    while a segment regenerates (torch's thread count is per process; the UI never runs torch).
+    Returns the count before, which Worker.shutdown puts back."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    return before
+
+
 class _Runner(QObject):
     done = Signal(object, object)        # key, result
     error = Signal(object, str)          # key, message
@@ -62,9 +74,12 @@ class _Runner(QObject):
     def __init__(self, worker: Worker):
         super().__init__()
         self._worker = worker
+        self._threads_before: int | None = None
 
     @Slot()
     def drain(self) -> None:
+        if self._threads_before is None:
+            self._threads_before = leave_a_core_to_the_ui()
         while True:
             job = self._worker._next()
             if job is None:
@@ -170,6 +185,9 @@ class Worker(QObject):
         self.cancel_all()
         self._thread.quit()
         self._thread.wait(timeout_ms)
+        if self._runner._threads_before is not None:
+            import torch
+            torch.set_num_threads(self._runner._threads_before)
 
     def _check_idle(self) -> None:
         if not self.busy:

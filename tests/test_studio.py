@@ -81,10 +81,12 @@ def test_space_plays_and_the_face_is_drawn(window, qtbot):
     window.playback.duration = 2.0
     qtbot.keyClick(window, Qt.Key_Space)
     qtbot.waitUntil(lambda: window.playback.position > 0.3, timeout=3000)
+    assert not window.viewport.renderer.antialias              # a moving face skips the edge filter
     qtbot.keyClick(window, Qt.Key_Space)
     stopped = window.playback.position
     qtbot.wait(200)
     assert window.playback.position == stopped
+    assert window.viewport.renderer.antialias                  # and a still one gets it back
     qtbot.keyClick(window, Qt.Key_Home)
     assert window.playback.position == 0.0
 

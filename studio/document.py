@@ -14,12 +14,15 @@ stale: `staleChanged` fires and the window asks the worker to regenerate it; res
 back through `apply_result`, which ignores a result whose inputs changed meanwhile.
 
 Segments never overlap and stay in time order; gaps are allowed (the frames of a gap follow
-the nearest segment's instruction).
+the nearest segment's instruction). Segments are values: an edit builds a new list in which
+the changed ones are replaced (dataclasses.replace), never mutated, so undo steps share every
+unchanged segment and its evidence instead of copying the whole take each time.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -34,6 +37,8 @@ from core.track import FaceTrack
 from studio.jobs import Job
 
 MIN_SEGMENT_S = 0.2
+UNDO_LIMIT = 500         # undo steps kept (each holds the motion its edit replaced)
+CACHE_ENTRIES = 2048     # regenerated spans remembered, least recently used dropped first
 CONTEXT_S = 0.5          # instructions cross-fade over 0.35 s: segments this close to a span shape it
 
 
@@ -54,7 +59,7 @@ class Edit(QUndoCommand):
     def __init__(self, doc: Document, text: str, after: list[Segment], spans: list[tuple[float, float, int]]):
         super().__init__(text)
         self.doc = doc
-        self.before = copy.deepcopy(doc.project.segments)
+        self.before = list(doc.project.segments)       # segments are values: edits replace, never mutate
         self.after = after
         self.spans = spans                              # (start s, end s, seed) changed by the edit
         self.saved = None
@@ -62,10 +67,10 @@ class Edit(QUndoCommand):
     def redo(self) -> None:
         if self.saved is None:                          # what undo puts back: motion and stale marks
             self.saved = self.doc._snapshot(self.spans)
-        self.doc._set_segments(copy.deepcopy(self.after), self.spans)
+        self.doc._set_segments(list(self.after), self.spans)
 
     def undo(self) -> None:
-        self.doc._restore(copy.deepcopy(self.before), *self.saved)
+        self.doc._restore(list(self.before), *self.saved)
 
 
 class Document(QObject):
@@ -81,7 +86,8 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.selected = -1
         self.stale: list[Span] = []
-        self._cache: dict[tuple, np.ndarray] = {}
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()     # least recently used first
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self._seed_cache()
 
     # --- reading -------------------------------------------------------------------------
@@ -139,8 +145,8 @@ class Document(QObject):
         seg = self.project.segments[index]
         if not seg.start + MIN_SEGMENT_S <= t <= seg.end - MIN_SEGMENT_S:
             return
-        after = copy.deepcopy(self.project.segments)
-        after[index:index + 1] = [replace(copy.deepcopy(seg), end=t), replace(copy.deepcopy(seg), start=t)]
+        after = list(self.project.segments)
+        after[index:index + 1] = [replace(seg, end=t), replace(seg, start=t)]
         self._push(f"Split segment {index + 1}", after, [])         # same instruction: the motion stands
 
     def merge_with_next(self, index: int) -> None:
@@ -148,15 +154,15 @@ class Document(QObject):
         if index + 1 >= len(segs):
             return
         a, b = segs[index], segs[index + 1]
-        after = copy.deepcopy(segs)
-        after[index:index + 2] = [replace(copy.deepcopy(a), end=b.end)]
+        after = list(segs)
+        after[index:index + 2] = [replace(a, end=b.end)]
         same = a.instruction.text == b.instruction.text and a.seed == b.seed and abs(a.end - b.start) < 1e-9
         self._push(f"Merge segments {index + 1} and {index + 2}", after,
                    [] if same else [(a.end, b.end, a.seed)])
 
     def delete(self, index: int) -> None:
         seg = self.project.segments[index]
-        after = copy.deepcopy(self.project.segments)
+        after = list(self.project.segments)
         del after[index]
         spans = [(seg.start, seg.end, seg.seed)] if after else []
         self._push(f"Delete segment {index + 1}", after, spans)
@@ -170,14 +176,14 @@ class Document(QObject):
             from core.instruct.wording import compose
             instruction = Instruction(compose("neutral", 0.5), "neutral", 0.5, "user")
         after: list[Segment] = []
-        for s in copy.deepcopy(self.project.segments):
+        for s in self.project.segments:
             if s.end <= start or s.start >= end:
                 after.append(s)
                 continue
             if s.start < start and start - s.start >= MIN_SEGMENT_S:
-                after.append(replace(copy.deepcopy(s), end=start))
+                after.append(replace(s, end=start))
             if s.end > end and s.end - end >= MIN_SEGMENT_S:
-                after.append(replace(copy.deepcopy(s), start=end))
+                after.append(replace(s, start=end))
         new = Segment(start, end, instruction)
         after.append(new)
         after.sort(key=lambda s: s.start)
@@ -214,7 +220,7 @@ class Document(QObject):
     # --- results from the worker -----------------------------------------------------------
     def apply_result(self, span: Span, frames: np.ndarray) -> bool:
         """Put regenerated motion for `span` in place, unless its inputs changed meanwhile."""
-        self._cache[span.key] = np.array(frames, np.float32)
+        self._remember(span.key, np.array(frames, np.float32))
         if span not in self.stale:
             return False
         self.stale.remove(span)
@@ -266,7 +272,7 @@ class Document(QObject):
             self.trackChanged.emit(a, b)
         self.stale = []
         for span in stale:
-            cached = self._cache.get(span.key)
+            cached = self._recall(span.key)
             if cached is not None and len(cached) == span.end - span.start:
                 self.track.data[span.start:span.end] = cached
                 self.trackChanged.emit(span.start, span.end)
@@ -278,7 +284,7 @@ class Document(QObject):
     def _invalidate(self, start: int, end: int, seed: int) -> None:
         span = Span(start, end, seed, self._key(start, end, seed))
         self.stale = [s for s in self.stale if not s.overlaps(span)]
-        cached = self._cache.get(span.key)
+        cached = self._recall(span.key)
         if cached is not None and len(cached) == end - start:
             self.track.data[start:end] = cached
             self.trackChanged.emit(start, end)
@@ -293,16 +299,28 @@ class Document(QObject):
         st = self.project.settings
         return (start, end, seed, st.sampling_steps, st.guidance, fps, near)
 
+    def _remember(self, key: tuple, frames: np.ndarray) -> None:
+        self._cache[key] = frames
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+
+    def _recall(self, key: tuple) -> np.ndarray | None:
+        frames = self._cache.get(key)
+        if frames is not None:
+            self._cache.move_to_end(key)
+        return frames
+
     def _seed_cache(self) -> None:
         """The motion as loaded is the cached result of every segment as it stands."""
         if self.track is None:
             return
         for s in self.project.segments:
             a, b = self._frames(s.start), self._frames(s.end)
-            self._cache[self._key(a, b, s.seed)] = self.track.data[a:b].copy()
+            self._remember(self._key(a, b, s.seed), self.track.data[a:b].copy())
 
     def _copy_with(self, index: int, **changes) -> list[Segment]:
-        after = copy.deepcopy(self.project.segments)
+        after = list(self.project.segments)
         after[index] = replace(after[index], **changes)
         return after
 

@@ -127,3 +127,15 @@ def test_a_failing_job_is_reported_not_raised(worker, qtbot):
     assert sig.args == ["x", "RuntimeError: the model is gone"]
     qtbot.waitUntil(lambda: not worker.busy, timeout=5000)
     assert threading.active_count() >= 1
+
+
+def test_the_cache_and_the_undo_history_are_bounded(monkeypatch):
+    import studio.document as D
+    monkeypatch.setattr(D, "CACHE_ENTRIES", 3)
+    from core.project import Project
+    doc = D.Document(Project())
+    for k in range(5):
+        doc._remember((k,), np.zeros((2, 55), np.float32))
+    assert list(doc._cache) == [(2,), (3,), (4,)]
+    assert doc._recall((2,)) is not None and list(doc._cache)[-1] == (2,)     # used: kept longest
+    assert doc.undo_stack.undoLimit() == D.UNDO_LIMIT

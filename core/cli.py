@@ -413,7 +413,11 @@ def cmd_regen(args) -> None:
 
 
 def cmd_batch(args) -> int:
+    import signal
     from core.batch import BatchSettings, parse_exports, read_manifest, run_batch
+    # SIGINT (Ctrl+C, `kill -INT`) always stops a batch cleanly, also when it was started from a
+    # shell that ignores SIGINT for background jobs (Python then installs no handler of its own)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         exports = parse_exports(args.exports)
     except ValueError as exc:

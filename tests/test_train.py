@@ -181,16 +181,3 @@ def test_blended_wordings_stay_on_the_sphere_between_two_wordings(dataset):
     for s, row in enumerate(blend):
         own = (item.wordings[s] @ row).max()
         assert own > 0.8
-
-
-def test_items_with_an_action_on_a_calm_face_can_be_drawn_more_often(dataset):
-    from core.synth.train import Batches, fit_normalisation
-    items = load_dataset(dataset).train
-    for k, it in enumerate(items):
-        it.calm_action = k == 0
-    norm = fit_normalisation(items, 0.02)
-    plain = Batches(items, norm, 30, np.random.default_rng(0))
-    weighted = Batches(items, norm, 30, np.random.default_rng(0), calm_action_weight=4.0)
-    share = weighted.p[0] / (weighted.p[0] + weighted.p[1:].sum())
-    plain_share = plain.p[0]
-    assert share == pytest.approx(4 * plain_share / (1 + 3 * plain_share))

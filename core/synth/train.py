@@ -57,7 +57,6 @@ class TrainConfig:
     cfg_dropout: float = 0.15         # probability of training a window without its instruction
     wording_mix: float = 0.5          # probability that a segment reads a blend of two of its wordings
     wording_noise: float = 0.01       # std of Gaussian noise on each embedding dimension (then renormalised)
-    calm_action_weight: float = 1.0   # items with a facial action on a neutral segment are drawn this much more often
     ema_decay: float = 0.999
     velocity_weight: float = 0.5
     mouth_weight: float = 2.0
@@ -98,7 +97,6 @@ class Item:
     wordings: np.ndarray | None = None    # (S, K, E): each segment's text and its other wordings
     bounds: np.ndarray | None = None      # (S, 2) frame ranges of the segments
     fps: float = 30.0
-    calm_action: bool = False             # a neutral segment of it names a facial action
 
     def instruction_with(self, choice: np.ndarray) -> np.ndarray:
         """(T, E) per-frame instruction with segment s worded as wordings[s, choice[s]]."""
@@ -157,18 +155,11 @@ def load_dataset(path: str | os.PathLike, features: int = 48) -> Dataset:
         else:
             instruction = np.broadcast_to(NULL_EMBEDDING, (frames, len(NULL_EMBEDDING))).astype(np.float32)
         wordings = np.concatenate([emb[:, None], alts], axis=1) if alts is not None and len(emb) else None
-        item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps,
-                    calm_action=any(_calm_action(seg) for seg in entry.get("segments", [])))
+        item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps)
         (out.heldout if entry.get("split") == "heldout" else out.train).append(item)
     if not out.train:
         raise ValueError(f"{root}: no training items")
     return out
-
-
-def _calm_action(segment: dict) -> bool:
-    """A neutral segment whose canonical instruction names facial actions ("... speaks with
-    brows raised"): the rare case where an action has to be read without its usual emotion."""
-    return segment.get("emotion") == "neutral" and " speaks with " in segment.get("canonical", "")
 
 
 def fit_normalisation(items: list[Item], floor: float) -> Normalisation:
@@ -192,11 +183,10 @@ class Batches:
     each segment's instruction in one of its wordings or a blend of two, at random."""
 
     def __init__(self, items: list[Item], norm: Normalisation, length: int, rng: np.random.Generator,
-                 mix: float = 0.0, noise: float = 0.0, calm_action_weight: float = 1.0):
+                 mix: float = 0.0, noise: float = 0.0):
         self.items, self.norm, self.length, self.rng = items, norm, length, rng
         self.mix, self.noise = mix, noise
-        frames = np.array([len(it.motion) * (calm_action_weight if it.calm_action else 1.0) for it in items],
-                          np.float64)
+        frames = np.array([len(it.motion) for it in items], np.float64)
         self.p = frames / frames.sum()
 
     def __call__(self, batch: int) -> dict[str, torch.Tensor]:
@@ -412,7 +402,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
         wall_before = float(saved.get("wall_s", 0.0))
         norm = Normalisation.from_json(saved["normalisation"])   # exactly the one the weights learned
 
-    batches = Batches(data.train, norm, cfg.window, rng, cfg.wording_mix, cfg.wording_noise, cfg.calm_action_weight)
+    batches = Batches(data.train, norm, cfg.window, rng, cfg.wording_mix, cfg.wording_noise)
     held = eval_windows(data.heldout, cfg.window, cfg.eval_windows)
     noise = make_noise_scheduler(cfg.model)
     weights = channel_weights(cfg)

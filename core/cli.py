@@ -83,12 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ray", metavar="ADDRESS|local",
                    help="run the lines as Ray actors on the cluster at ADDRESS (host:port of its head), or on a Ray "
                         "instance started here ('local'); needs the 'batch' extra")
-    c.add_argument("--writer", default="smollm2",
-                   help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
-    c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
-    c.add_argument("--llm-model", help="the model name to ask the endpoint for")
-    c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
-    c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+    _writer_args(c)
     _size_args(c)
     _stage2_args(c)
     c.set_defaults(run=cmd_batch)
@@ -138,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stage1_args(c: argparse.ArgumentParser) -> None:
     c.add_argument("--script", help="text file with what is said (aligned instead of the recognised words)")
+    _writer_args(c)
+
+
+def _writer_args(c: argparse.ArgumentParser) -> None:
+    """Who writes the instructions and how the take is cut (listen, generate, batch)."""
     c.add_argument("--writer", default="smollm2",
                    help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
     c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")

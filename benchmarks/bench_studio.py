@@ -7,7 +7,8 @@ model, plays it, and edits one ~5 s segment's emotion again and again as a user 
 (through the inspector's emotion box). For each edit: the time from the edit to the
 regenerated segment being in the track the viewport draws (the next tick shows it), and the
 longest gap between two ticks of the UI clock (15 ms timer) while the worker regenerates
-(a gap is how long the UI could not respond), and the viewport's frame rate meanwhile.
+(a gap is how long the UI could not respond), and the viewport's frame rate meanwhile: for the
+30 fps take, and drawing as fast as it can (its ceiling).
 --profile says what the UI thread ran during each longest gap.
 """
 
@@ -55,10 +56,10 @@ def profile_ui() -> None:
     from studio.curves import CurvesPanel
     from studio.inspector import Inspector
     from studio.timeline import Timeline
-    from studio.viewport import Viewport
+    from studio.viewport import FaceWindow
     targets = [(W, n) for n in ("tick", "_job_finished", "_job_progress", "_segments_changed", "_stale_changed",
                                 "_track_changed", "_submit_stale", "_selection_changed", "_busy_changed")]
-    targets += [(Viewport, "paintGL"), (Timeline, "set_segments"), (CurvesPanel, "_redraw"),
+    targets += [(FaceWindow, "paintGL"), (Timeline, "set_segments"), (CurvesPanel, "_redraw"),
                 (CurvesPanel, "set_previous"), (Inspector, "show_segment")]
     for cls, name in targets:
         original = getattr(cls, name)
@@ -118,6 +119,7 @@ def main() -> None:
     window.timer.timeout.connect(tick)
     window.playback.play()
     latencies, stalls, fps = [], [], []
+    shown, due = [], []            # frames painted, and frames of the take that came up, per edit
     cached = 0
     for k in range(args.edits):
         emotion = EMOTIONS[1 + k % (len(EMOTIONS) - 1)]
@@ -125,11 +127,13 @@ def main() -> None:
         app.processEvents()
         ticks.clear()
         drawn = window.viewport.frames_drawn
+        frame_from = int(window.playback.position * window.doc.track.fps)
         window.last_regeneration_s = None
         start = time.perf_counter()
         window.inspector.emotion.setCurrentIndex(window.inspector.emotion.findText(emotion))
         wait(app, lambda: not window.doc.stale)
         took = time.perf_counter() - start
+        frame_to = int(window.playback.position * window.doc.track.fps)
         times = [start] + ticks + [time.perf_counter()]
         if window.playback.position > window.playback.duration - 1:
             window.playback.seek(0.0)
@@ -139,11 +143,28 @@ def main() -> None:
             continue
         latencies.append(took)
         fps.append((window.viewport.frames_drawn - drawn) / took)
+        shown.append(window.viewport.frames_drawn - drawn)
+        due.append(frame_to - frame_from)
         stalls.append(float(gaps.max()))
         if args.profile:
             k_max = int(gaps.argmax())
             print(f"edit {k}: longest gap {1000 * gaps.max():.0f} ms; UI thread ran: "
                   f"{blame(times[k_max], times[k_max + 1]) or 'nothing timed (worker, GIL or drawing)'}")
+    # The viewport's own ceiling: redraw as fast as it can (each swap asks for the next frame)
+    # during a few more regenerations, each a new variation so the cache cannot serve it.
+    face = window.viewport.face
+    face.frameSwapped.connect(face.update)
+    capacity = []
+    for _ in range(3):
+        window.doc.select(index)
+        app.processEvents()
+        drawn, start = window.viewport.frames_drawn, time.perf_counter()
+        window.inspector.variation.click()
+        wait(app, lambda: not window.doc.stale and not window.worker.busy)
+        capacity.append((window.viewport.frames_drawn - drawn) / (time.perf_counter() - start))
+        if window.playback.position > window.playback.duration - 1:
+            window.playback.seek(0.0)
+    face.frameSwapped.disconnect(face.update)
     window.doc.undo_stack.setClean()
     window.close()
     if not latencies:
@@ -158,6 +179,10 @@ def main() -> None:
           f"between 15 ms UI ticks (worst {st.max():.0f} ms) |")
     print(f"| viewport frame rate while regenerating | {np.median(fps):.0f} fps | median over edits, frames "
           f"painted from the edit to the result (lowest {min(fps):.0f} fps), Xvfb + Mesa llvmpipe |")
+    print(f"| viewport drawing as fast as it can while regenerating | {np.median(capacity):.0f} fps | median of "
+          f"{len(capacity)} regenerations (lowest {min(capacity):.0f} fps): what it could show of a faster take |")
+    print(f"| take frames that came up while regenerating, and paints | {sum(due)}, {sum(shown)} | frames of the "
+          f"{window.doc.track.fps:g} fps take due during all regenerating edits, and how many times the viewport painted |")
 
 
 if __name__ == "__main__":

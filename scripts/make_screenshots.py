@@ -74,6 +74,7 @@ def _shoot(out: Path, tmp: Path) -> int:
     from core.project import load_project
     from studio.app import MainWindow, configure_opengl
     from studio.settings import SettingsDialog
+    from studio.viewport import grab_window
 
     started = time.perf_counter()
     configure_opengl()
@@ -115,7 +116,7 @@ def _shoot(out: Path, tmp: Path) -> int:
             window.resize(WIDTH, HEIGHT)
             settle()
         window.tick()
-        return window.grab().toImage()
+        return grab_window(window).toImage()
 
     def save(name: str, image) -> None:
         assert name in SHOTS, name

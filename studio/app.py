@@ -39,7 +39,7 @@ from studio.jobs import Job, Worker
 from studio.meter import Meter
 from studio.playback import Playback
 from studio.timeline import SegmentView, Timeline
-from studio.viewport import Viewport
+from studio.viewport import Viewport, grab_window
 
 APP = "AVI-Talking Studio"
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3 *.aiff *.aif);;All files (*)"
@@ -690,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
                 QTimer.singleShot(200, shoot)
                 return
             window.tick()
-            window.grab().save(args.screenshot)
+            grab_window(window).save(args.screenshot)
             window.doc.undo_stack.setClean()
             window.close()
         QTimer.singleShot(500, shoot)

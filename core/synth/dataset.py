@@ -61,6 +61,10 @@ VERSION = 1
 FPS = 30.0
 FEATURES = 48
 EMOTION_LIST = ("neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted", "contempt")
+# How often each emotion is drawn for a segment. Calm segments come 2.5x as often as each other
+# emotion because they carry the facial actions on their own ("a calm person with brows
+# raised"), which the rarest phrase families otherwise see only a handful of times.
+EMOTION_WEIGHTS = tuple(2.5 if e == "neutral" else 1.0 for e in EMOTION_LIST)
 
 # eSpeak NG voices: an accent and a voice variant. ("en" is British English; "en-gb" is no voice name.)
 BASES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc", "en-029")
@@ -157,9 +161,10 @@ def plan_item(index: int, seed: int = 0, heldout_fraction: float = 0.12) -> Item
     groups = [sentences[a:b] for a, b in zip([0] + cuts, cuts + [n_sent])]
     previous = None
     for group in groups:
-        emotion = rng.choice(EMOTION_LIST)
+        emotion = rng.choices(EMOTION_LIST, weights=EMOTION_WEIGHTS)[0]
         if previous is not None and emotion == previous and rng.random() < 0.8:
-            emotion = rng.choice([e for e in EMOTION_LIST if e != previous])
+            rest = [(e, w) for e, w in zip(EMOTION_LIST, EMOTION_WEIGHTS) if e != previous]
+            emotion = rng.choices([e for e, _ in rest], weights=[w for _, w in rest])[0]
         previous = emotion
         intensity = level_value(rng.randrange(5))
         phrases = _sample_phrases(rng, emotion, intensity)
@@ -187,7 +192,8 @@ def _sample_phrases(rng: random.Random, emotion: str, intensity: float) -> list[
     if emotion == "neutral" and rng.random() < 0.7:
         # Actions on a calm face: every phrase family must work on its own, not only inside the
         # emotion it usually comes with ("a calm person with brows raised").
-        others = [a for e, v in VOCABULARY.items() if e != "neutral" for a in v]
+        # Each action once, so an action listed under two emotions is not drawn twice as often.
+        others = sorted({a for e, v in VOCABULARY.items() if e != "neutral" for a in v})
         chosen: list[str] = []
         for _ in range(rng.choices((1, 2), weights=(0.6, 0.4))[0]):
             a = rng.choice(others)

@@ -11,6 +11,7 @@ from core.instruct.wording import ACTIONS, compose
 from core.motion.checkpoint import load_motion_model, save_motion_checkpoint
 from core.motion.features import NUM_FEATURES, PHONE_INDEX, PHONES
 from core.motion.model import Denoiser, MotionConfig
+from core.motion.text import EMBEDDING_SIZE
 from core.synth import adherence as A
 from core.synth.teacher import teacher_track
 
@@ -130,7 +131,7 @@ def test_heldout_instructions_use_wording_training_never_sees():
 def bundle(tmp_path_factory):
     torch.manual_seed(0)
     config = MotionConfig(width=32, blocks=2, dilations=(1, 2))
-    meta = {"model": config.to_json(), "fps": FPS, "null_instruction": [0.0] * 384,
+    meta = {"model": config.to_json(), "fps": FPS, "null_instruction": [0.0] * EMBEDDING_SIZE,
             "normalisation": {"mean": [0.1] * 52 + [0.0] * 3, "std": [0.1] * 52 + [0.03] * 3}}
     path = save_motion_checkpoint(tmp_path_factory.mktemp("ckpt") / "model.safetensors",
                                   {"ema": Denoiser(config).state_dict()}, meta)

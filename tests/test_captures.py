@@ -22,7 +22,7 @@ from core.demo import demo_take
 from core.export.livelink import read_livelink_csv, write_livelink_csv
 from core.motion.checkpoint import Normalisation, load_state, read_meta, save_motion_checkpoint
 from core.motion.model import Denoiser, MotionConfig
-from core.motion.text import embed
+from core.motion.text import EMBEDDING_SIZE, embed
 from core.synth.captures import CaptureSkipped, build_capture_dataset, find_pairs
 from core.synth.train import TrainConfig, fit_normalisation, load_dataset, train
 
@@ -136,7 +136,7 @@ def test_captures_become_a_dataset_the_trainer_reads(built, captures):
     with np.load(out / "items" / "000001.npz") as z:
         bounds, emb = z["seg_bounds"], z["seg_embeddings"]
     segments = entry["segments"]
-    assert bounds.dtype == np.int32 and emb.shape == (len(segments), 384)
+    assert bounds.dtype == np.int32 and emb.shape == (len(segments), EMBEDDING_SIZE)
     assert bounds[0, 0] == 0 and bounds[-1, 1] == entry["frames"] and np.all(bounds[1:, 0] == bounds[:-1, 1])
     assert [[s["start"], s["end"]] for s in segments] == bounds.tolist()
     assert all(s["writer"] == "rules" and s["text"].startswith("A person feels") for s in segments)
@@ -191,7 +191,7 @@ def tiny(tmp_path_factory):
     """A randomly initialised tiny checkpoint (another seed than the trainer's), in a folder."""
     torch.manual_seed(123)
     model = Denoiser(TINY)
-    meta = {"model": TINY.to_json(), "fps": 30.0, "null_instruction": [0.0] * 384, "normalisation": INIT_NORM}
+    meta = {"model": TINY.to_json(), "fps": 30.0, "null_instruction": [0.0] * EMBEDDING_SIZE, "normalisation": INIT_NORM}
     folder = tmp_path_factory.mktemp("tiny")
     save_motion_checkpoint(folder / "model.safetensors", {"ema": model.state_dict()}, meta)
     return folder

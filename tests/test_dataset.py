@@ -9,6 +9,7 @@ import pytest
 from core.arkit import INDEX
 from core.instruct.wording import Phrase, compose, parse
 from core.motion.conditioning import instruction_frames
+from core.motion.text import EMBEDDING_SIZE
 from core.synth import dataset as ds
 from core.synth.corpus import SENTENCES, sentence_split, split_ids
 from core.synth.paraphrase import (HELDOUT_TEMPLATES, TRAIN_TEMPLATES, implied, paraphrase, paraphrases,
@@ -39,7 +40,7 @@ def test_format(built):
         assert speech.shape == (T, 48) and speech.dtype == np.float32
         assert motion.shape == (T, 55) and motion.dtype == np.float32
         S = len(item["segments"])
-        assert emb.shape == (S, 384) and emb.dtype == np.float32
+        assert emb.shape == (S, EMBEDDING_SIZE) and emb.dtype == np.float32
         assert bounds.shape == (S, 2) and bounds.dtype == np.int32
         assert np.isfinite(speech).all() and np.isfinite(motion).all()
         # segments tile the take, and the index agrees with the arrays
@@ -51,7 +52,7 @@ def test_format(built):
             assert compose(*parse(seg["canonical"])) == seg["canonical"]
         np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
         # other wordings of the same instructions: the canonical text first, then paraphrases
-        assert alts.shape == (S, ds.ALTERNATIVES, 384) and alts.dtype == np.float32
+        assert alts.shape == (S, ds.ALTERNATIVES, EMBEDDING_SIZE) and alts.dtype == np.float32
         from core.motion.text import embed
         np.testing.assert_allclose(alts[:, 0], embed([seg["canonical"] for seg in item["segments"]]), atol=1e-5)
         assert (np.abs(alts[:, 1:] - emb[:, None]).max(-1) > 1e-3).all()
@@ -146,22 +147,41 @@ def test_paraphrases():
 
 
 def test_embedder():
-    from core.motion.text import NULL_EMBEDDING, embed
+    from core.motion.text import SENTENCE_SIZE, embed, sentence_part
     v = embed(["A person feels very angry.", "A person feels very angry.", "very angry", "quite happy"])
-    assert v.shape == (4, 384) and v.dtype == np.float32
+    assert v.shape == (4, EMBEDDING_SIZE) and v.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    # two unit halves, each weighing the same
+    np.testing.assert_allclose(np.linalg.norm(v[:, :SENTENCE_SIZE], axis=1), np.sqrt(0.5), atol=1e-4)
     assert float(v[0] @ v[1]) > 0.9999
     assert float(v[2] @ v[3]) < 0.8
-    assert NULL_EMBEDDING.shape == (384,) and not NULL_EMBEDDING.any()
+    s = sentence_part(v)
+    assert s.shape == (4, SENTENCE_SIZE)
+    np.testing.assert_allclose(np.linalg.norm(s, axis=1), 1.0, atol=1e-5)
+    assert not sentence_part(np.zeros((2, EMBEDDING_SIZE))).any()
+
+
+def test_the_sentence_half_is_the_sentence_transformers_embedding():
+    # all-MiniLM-L6-v2 as sentence-transformers pools it: the last layer mean-pooled, normalised
+    import torch
+    from core.motion.text import embedder, sentence_part
+    e = embedder()
+    e.embed(["x"])
+    text = "A person feels rather irate and speaks with brows lowered."
+    enc = e._tokenizer([text], return_tensors="pt")
+    with torch.inference_mode():
+        hidden = e._model(**enc).last_hidden_state[0]
+    ref = torch.nn.functional.normalize(hidden.mean(0), dim=0).numpy()
+    np.testing.assert_allclose(sentence_part(e.embed([text]))[0], ref, atol=1e-5)
 
 
 def test_instruction_frames_crossfade():
     rng = np.random.default_rng(0)
-    emb = rng.normal(size=(3, 384)).astype(np.float32)
+    emb = rng.normal(size=(3, EMBEDDING_SIZE)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     bounds = np.array([[0, 40], [40, 100], [100, 130]], np.int32)
     out = instruction_frames(emb, bounds, 130, fps=30.0, ease_s=0.35)
-    assert out.shape == (130, 384) and out.dtype == np.float32
+    assert out.shape == (130, EMBEDDING_SIZE) and out.dtype == np.float32
     np.testing.assert_allclose(out[5], emb[0], atol=1e-6)       # inside a segment: its embedding
     np.testing.assert_allclose(out[70], emb[1], atol=1e-6)
     np.testing.assert_allclose(out[129], emb[2], atol=1e-6)     # the ends do not fade out
@@ -174,4 +194,4 @@ def test_instruction_frames_crossfade():
     # gaps take the nearest segment; no segments -> zeros
     gap = instruction_frames(emb[:2], np.array([[0, 20], [60, 80]]), 80)
     np.testing.assert_allclose(gap[25], emb[0], atol=1e-6)
-    assert not instruction_frames(np.zeros((0, 384)), np.zeros((0, 2)), 10).any()
+    assert not instruction_frames(np.zeros((0, EMBEDDING_SIZE)), np.zeros((0, 2)), 10).any()

@@ -8,8 +8,9 @@ import torch
 
 from core.arkit import NUM_BLENDSHAPES
 from core.motion.checkpoint import load_motion_model, save_motion_checkpoint
-from core.motion.generate import generate, join_edges, regenerate_segment
+from core.motion.generate import generate, instruction_track, join_edges, regenerate_segment
 from core.motion.model import Denoiser, MotionConfig
+from core.motion.text import EMBEDDING_SIZE, SENTENCE_SIZE, sentence_part
 from core.cancel import Cancelled
 from core.track import FaceTrack
 
@@ -21,7 +22,7 @@ def bundle(tmp_path_factory):
     torch.manual_seed(0)
     config = MotionConfig(width=32, blocks=2, dilations=(1, 2))
     model = Denoiser(config)
-    meta = {"model": config.to_json(), "fps": 30.0, "null_instruction": [0.0] * 384,
+    meta = {"model": config.to_json(), "fps": 30.0, "null_instruction": [0.0] * EMBEDDING_SIZE,
             "normalisation": {"mean": [0.2] * 52 + [0.0] * 3, "std": [0.15] * 52 + [0.05] * 3}}
     path = save_motion_checkpoint(tmp_path_factory.mktemp("ckpt") / "model.safetensors",
                                   {"ema": model.state_dict()}, meta, dtype=torch.float16)
@@ -32,7 +33,7 @@ def bundle(tmp_path_factory):
 def take():
     rng = np.random.default_rng(1)
     speech = rng.normal(size=(FRAMES, 48)).astype(np.float32)
-    emb = rng.normal(size=(3, 384)).astype(np.float32)
+    emb = rng.normal(size=(3, EMBEDDING_SIZE)).astype(np.float32)
     bounds = np.array([[0, 80], [80, 170], [170, FRAMES]], np.int32)
     return speech, emb, bounds
 
@@ -60,7 +61,7 @@ def test_regeneration_changes_only_the_segment_and_joins_smoothly(bundle, take, 
     speech, emb, bounds = take
     track = smooth_track()
     new_emb = emb.copy()
-    new_emb[index] = np.random.default_rng(9).normal(size=384)
+    new_emb[index] = np.random.default_rng(9).normal(size=EMBEDDING_SIZE)
     out = regenerate_segment(bundle, track, speech, new_emb, bounds, index, seed=4, steps=4)
     start, end = bounds[index]
     np.testing.assert_array_equal(out.data[:start], track.data[:start])
@@ -107,3 +108,19 @@ def test_join_edges_lands_on_the_continuation_of_both_sides():
     short = join_edges(inner[:3], before, after, blend=8)                # offsets overlap in a short segment
     np.testing.assert_allclose(short[[0, -1]], [np.full(55, 0.3), np.full(55, 0.6)], atol=1e-5)
     np.testing.assert_allclose(join_edges(inner[:1], before, after, 8)[0], 0.45, atol=1e-6)
+
+
+def test_a_model_trained_on_sentence_embeddings_reads_the_sentence_half(tmp_path, take):
+    torch.manual_seed(0)
+    config = MotionConfig(width=32, blocks=2, dilations=(1, 2), instruction_features=SENTENCE_SIZE)
+    meta = {"model": config.to_json(), "fps": 30.0, "null_instruction": [0.0] * SENTENCE_SIZE,
+            "normalisation": {"mean": [0.2] * 52 + [0.0] * 3, "std": [0.15] * 52 + [0.05] * 3}}
+    old = load_motion_model(save_motion_checkpoint(tmp_path / "old.safetensors",
+                                                   {"ema": Denoiser(config).state_dict()}, meta))
+    speech, emb, bounds = take
+    frames = instruction_track(old, emb, bounds, FRAMES)
+    assert frames.shape == (FRAMES, SENTENCE_SIZE)
+    np.testing.assert_allclose(frames[10], sentence_part(emb)[0], atol=1e-6)
+    assert generate(old, speech, emb, bounds, steps=2).data.shape == (FRAMES, 55)
+    with pytest.raises(ValueError, match="reads 384-d instruction embeddings, got 100-d"):
+        instruction_track(old, emb[:, :100], bounds, FRAMES)

@@ -13,6 +13,7 @@ from core.listen import Analysis, Phone, Word
 from core.motion.checkpoint import load_motion_model, save_motion_checkpoint
 from core.motion.features import PHONES, speech_features
 from core.motion.model import Denoiser, MotionConfig
+from core.motion.text import EMBEDDING_SIZE
 from core.synth import metrics
 from core.synth.teacher import teacher_track
 from core.track import FaceTrack
@@ -190,7 +191,7 @@ def items():
         texts = ["A person feels very happy.", "A person feels sad, mouth corners down."]
         timed = [(s / FPS, e / FPS, x) for (s, e), x in zip(bounds, texts)]
         motion = teacher_track([(p.phone, p.start, p.end) for p in a.phones], timed, n / FPS, FPS, seed=seed).data
-        emb = rng.normal(size=(2, 384)).astype(np.float32)
+        emb = rng.normal(size=(2, EMBEDDING_SIZE)).astype(np.float32)
         emb /= np.linalg.norm(emb, axis=1, keepdims=True)
         out.append({"speech": speech, "motion": motion, "seg_embeddings": emb, "seg_bounds": bounds})
     return out
@@ -226,7 +227,7 @@ def test_gaussian_smooth_keeps_constants_and_lowers_jitter():
 def test_seed_spread(head, items, tmp_path):
     torch.manual_seed(0)
     config = MotionConfig(width=32, blocks=2, dilations=(1, 2))
-    meta = {"model": config.to_json(), "fps": FPS, "null_instruction": [0.0] * 384,
+    meta = {"model": config.to_json(), "fps": FPS, "null_instruction": [0.0] * EMBEDDING_SIZE,
             "normalisation": {"mean": [0.2] * 52 + [0.0] * 3, "std": [0.15] * 52 + [0.05] * 3}}
     path = save_motion_checkpoint(tmp_path / "m.safetensors", {"ema": Denoiser(config).state_dict()}, meta)
     bundle = load_motion_model(path)

@@ -7,6 +7,7 @@ import torch
 from core.motion.model import Denoiser, MotionConfig
 from core.cancel import Cancelled
 from core.motion.sampler import sample
+from core.motion.text import EMBEDDING_SIZE
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +19,12 @@ def model():
 
 def inputs(frames=90, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.normal(size=(frames, 48)).astype(np.float32), rng.normal(size=(frames, 384)).astype(np.float32)
+    return rng.normal(size=(frames, 48)).astype(np.float32), rng.normal(size=(frames, EMBEDDING_SIZE)).astype(np.float32)
 
 
 def test_shapes_determinism_and_seeds(model):
     speech, text = inputs()
-    null = np.zeros(384, np.float32)
+    null = np.zeros(EMBEDDING_SIZE, np.float32)
     a = sample(model, speech, text, null, steps=4, seed=1)
     assert a.shape == (90, 55) and np.isfinite(a).all()
     np.testing.assert_array_equal(a, sample(model, speech, text, null, steps=4, seed=1))
@@ -32,7 +33,7 @@ def test_shapes_determinism_and_seeds(model):
 
 def test_inpainting_keeps_the_outside_exactly(model):
     speech, text = inputs()
-    null = np.zeros(384, np.float32)
+    null = np.zeros(EMBEDDING_SIZE, np.float32)
     known = np.random.default_rng(5).normal(size=(90, 55)).astype(np.float32)
     keep = np.ones(90, bool)
     keep[30:60] = False
@@ -44,14 +45,14 @@ def test_inpainting_keeps_the_outside_exactly(model):
 def test_callback_reports_and_cancels(model):
     speech, text = inputs(30)
     seen = []
-    sample(model, speech, text, np.zeros(384, np.float32), steps=5, callback=lambda i, n: seen.append((i, n)))
+    sample(model, speech, text, np.zeros(EMBEDDING_SIZE, np.float32), steps=5, callback=lambda i, n: seen.append((i, n)))
     assert seen == [(i, 5) for i in range(1, 6)]
 
     def stop(i, n):
         if i == 2:
             raise Cancelled()
     with pytest.raises(Cancelled):
-        sample(model, speech, text, np.zeros(384, np.float32), steps=5, callback=stop)
+        sample(model, speech, text, np.zeros(EMBEDDING_SIZE, np.float32), steps=5, callback=stop)
 
 
 def test_default_size_is_a_few_million_parameters():
@@ -67,7 +68,7 @@ def test_a_frame_does_not_depend_on_the_window_length():
     for p in m.parameters():                      # the zero-initialised output convs would hide it
         torch.nn.init.normal_(p, std=0.1)
     reach = sum((config.kernel - 1) // 2 * config.dilations[i % 2] for i in range(config.blocks))
-    x, s, c = torch.randn(1, 200, 55), torch.randn(1, 200, 48), torch.randn(1, 200, 384)
+    x, s, c = torch.randn(1, 200, 55), torch.randn(1, 200, 48), torch.randn(1, 200, EMBEDDING_SIZE)
     t = torch.tensor([500])
     with torch.no_grad():
         full, crop = m(x, t, s, c), m(x[:, :100], t, s[:, :100], c[:, :100])

@@ -4,7 +4,7 @@
     track = generate(bundle, speech, seg_embeddings, seg_bounds, steps=8, guidance=2.0, seed=0)
     track = regenerate_segment(bundle, track, speech, new_embeddings, seg_bounds, index=2, seed=7)
 
-speech is (T, 48) from core.motion.features at the model's fps; seg_embeddings (S, 384) are
+speech is (T, 48) from core.motion.features at the model's fps; seg_embeddings (S, 768) are
 the MiniLM embeddings of each segment's instruction and seg_bounds (S, 2) their frame ranges
 [start, end). `callback(step, steps)` is the sampler's: progress, and cancellation by raising.
 """
@@ -19,6 +19,7 @@ from core.arkit import NUM_BLENDSHAPES
 from core.motion.checkpoint import MotionBundle
 from core.motion.conditioning import instruction_frames
 from core.motion.sampler import sample
+from core.motion.text import EMBEDDING_SIZE, SENTENCE_SIZE, sentence_part
 from core.track import FaceTrack
 
 Callback = Callable[[int, int], None]
@@ -29,8 +30,14 @@ def instruction_track(bundle: MotionBundle, seg_embeddings: np.ndarray, seg_boun
     """(frames, E) per-frame instruction embedding, cross-faded at segment boundaries."""
     if len(seg_embeddings) == 0:
         return np.broadcast_to(bundle.null_instruction, (frames, bundle.null_instruction.shape[0])).copy()
-    return np.asarray(instruction_frames(np.asarray(seg_embeddings, np.float32), np.asarray(seg_bounds),
-                                         frames, bundle.fps), np.float32)
+    seg_embeddings = np.asarray(seg_embeddings, np.float32)
+    wanted = bundle.config.instruction_features
+    if seg_embeddings.shape[1] != wanted:
+        if wanted != SENTENCE_SIZE or seg_embeddings.shape[1] != EMBEDDING_SIZE:
+            raise ValueError(f"the motion model reads {wanted}-d instruction embeddings, "
+                             f"got {seg_embeddings.shape[1]}-d")
+        seg_embeddings = sentence_part(seg_embeddings)      # a model trained before the word half
+    return np.asarray(instruction_frames(seg_embeddings, np.asarray(seg_bounds), frames, bundle.fps), np.float32)
 
 
 def _finish(data: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from core.arkit import NUM_CHANNELS
 @dataclass
 class MotionConfig:
     speech_features: int = 48          # phones one-hot + prosody, per frame
-    instruction_features: int = 384    # all-MiniLM-L6-v2 embedding size
+    instruction_features: int = 768    # core.motion.text.EMBEDDING_SIZE (384: sentence half only)
     width: int = 192
     blocks: int = 8
     kernel: int = 5

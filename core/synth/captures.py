@@ -87,7 +87,7 @@ def make_capture_item(pair: Pair, fps: float, writer, instruction=None) -> tuple
     from core.audio import load_audio
     from core.export.livelink import read_livelink_csv
     from core.motion.features import speech_features
-    from core.motion.text import embed
+    from core.motion.text import EMBEDDING_SIZE, embed
     from core.pipeline import listen_and_instruct, segment_bounds
 
     track = read_livelink_csv(pair.csv, fps=fps)
@@ -108,7 +108,7 @@ def make_capture_item(pair: Pair, fps: float, writer, instruction=None) -> tuple
     segments, bounds = [s for s, k in zip(segments, keep) if k], bounds[keep]
     texts = [s.instruction.text for s in segments]
     arrays = {"speech": speech[:frames].astype(np.float32), "motion": track.data[:frames].astype(np.float32),
-              "seg_embeddings": (embed(texts) if texts else np.zeros((0, 384))).astype(np.float32),
+              "seg_embeddings": (embed(texts) if texts else np.zeros((0, EMBEDDING_SIZE))).astype(np.float32),
               "seg_bounds": bounds.astype(np.int32).reshape(-1, 2)}
     entry = {"frames": int(frames),
              "source": {"csv": pair.csv.name, "audio": pair.audio.name,

@@ -37,7 +37,7 @@ from core.fileio import atomic_write
 from core.motion.checkpoint import Normalisation, load_state, read_meta, resolve, save_motion_checkpoint
 from core.motion.conditioning import instruction_frames
 from core.motion.model import Denoiser, MotionConfig
-from core.motion.text import NULL_EMBEDDING
+from core.motion.text import EMBEDDING_SIZE
 
 MOUTH = np.array([n.startswith(("jaw", "mouth")) or n in ("cheekPuff", "tongueOut") for n in CHANNELS])
 
@@ -129,7 +129,7 @@ class Dataset:
     heldout: list[Item]
 
 
-def load_dataset(path: str | os.PathLike, features: int = 48) -> Dataset:
+def load_dataset(path: str | os.PathLike, features: int = 48, embedding: int = EMBEDDING_SIZE) -> Dataset:
     """A folder with index.json ({"version": 1, "fps", "features", "items": [{"file", "frames",
     "split": "train"|"heldout", "segments": [...]}]}) and per item an .npz holding speech (T, F),
     motion (T, 55), seg_embeddings (S, E), seg_bounds (S, 2) frame ranges and optionally
@@ -148,12 +148,15 @@ def load_dataset(path: str | os.PathLike, features: int = 48) -> Dataset:
             emb, bounds = z["seg_embeddings"].astype(np.float32), z["seg_bounds"]
             alts = z["seg_alternatives"].astype(np.float32) if "seg_alternatives" in z.files else None
         frames = len(motion)
+        if len(emb) and emb.shape[1] != embedding:
+            raise ValueError(f"{root}: {entry['file']} holds {emb.shape[1]}-d instruction embeddings, the model "
+                             f"takes {embedding}-d (a dataset built by an older version: build it again)")
         if speech.shape != (frames, features) or motion.shape != (frames, len(CHANNELS)):
             raise ValueError(f"{entry['file']}: speech {speech.shape} and motion {motion.shape} do not match")
         if len(emb):
             instruction = np.asarray(instruction_frames(emb, bounds, frames, fps), np.float32)
         else:
-            instruction = np.broadcast_to(NULL_EMBEDDING, (frames, len(NULL_EMBEDDING))).astype(np.float32)
+            instruction = np.zeros((frames, embedding), np.float32)                 # no instruction
         wordings = np.concatenate([emb[:, None], alts], axis=1) if alts is not None and len(emb) else None
         item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps)
         (out.heldout if entry.get("split") == "heldout" else out.train).append(item)
@@ -318,7 +321,7 @@ def latest_checkpoint(out: str | os.PathLike) -> Path | None:
 
 def _meta(cfg: TrainConfig, norm: Normalisation, fps: float, step: int, history: dict, **extra) -> dict:
     return {"model": cfg.model.to_json(), "normalisation": norm.to_json(),
-            "null_instruction": [float(v) for v in NULL_EMBEDDING], "fps": fps, "step": step,
+            "null_instruction": [0.0] * cfg.model.instruction_features, "fps": fps, "step": step,
             "train": cfg.to_json(), "history": history, **extra}
 
 
@@ -372,7 +375,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
                                      "threads": cfg.threads})
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    data = load_dataset(cfg.data, cfg.model.speech_features)
+    data = load_dataset(cfg.data, cfg.model.speech_features, cfg.model.instruction_features)
     norm = fit_normalisation(data.train, cfg.std_floor)
     torch.manual_seed(cfg.seed)
     model = Denoiser(cfg.model)
@@ -406,7 +409,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
     held = eval_windows(data.heldout, cfg.window, cfg.eval_windows)
     noise = make_noise_scheduler(cfg.model)
     weights = channel_weights(cfg)
-    null = torch.tensor(np.asarray(NULL_EMBEDDING, np.float32))
+    null = torch.zeros(cfg.model.instruction_features)                 # "no instruction" (zeros)
     end = cfg.steps if stop_after is None else min(cfg.steps, step + stop_after)
     step_losses: dict[int, float] = {}
     pending: list[float] = []

@@ -29,7 +29,7 @@ from core.listen import Analysis, listen, segment
 from core.motion.checkpoint import MotionBundle
 from core.motion.features import speech_features
 from core.motion.generate import Callback, generate, regenerate_frames
-from core.motion.text import embed
+from core.motion.text import EMBEDDING_SIZE, embed
 from core.project import MAIN_TRACK, Instruction, Project, Segment
 from core.track import FaceTrack
 
@@ -112,9 +112,9 @@ def segment_bounds(segments: list[Segment], fps: float, frames: int) -> np.ndarr
 
 
 def instruction_embeddings(segments: list[Segment]) -> np.ndarray:
-    """(S, 384) MiniLM embeddings of the segments' instruction texts."""
+    """(S, 768) MiniLM embeddings of the segments' instruction texts."""
     if not segments:
-        return np.zeros((0, 384), np.float32)
+        return np.zeros((0, EMBEDDING_SIZE), np.float32)
     return embed([s.instruction.text for s in segments])
 
 

@@ -31,8 +31,8 @@ Dataset folder layout (the trainer reads exactly this):
                  "text": model text, "canonical": compose text, "wording": "train"|"heldout"|
                  "canonical"}], "seed": ...}, ...], plus "config" and "splits" (documentation)}
     items/NNNNNN.npz  speech (T, 48) float32, motion (T, 55) float32 (FaceTrack.data),
-                      seg_embeddings (S, 384) float32, seg_bounds (S, 2) int32 [start, end) frames,
-                      seg_alternatives (S, 4, 384) float32: other wordings of the same
+                      seg_embeddings (S, 768) float32, seg_bounds (S, 2) int32 [start, end) frames,
+                      seg_alternatives (S, 6, 768) float32: other wordings of the same
                       instructions (the canonical text and paraphrases), read by the trainer
     items/NNNNNN.json the item's index entry (so an interrupted build resumes without redoing it)
 Every file is written atomically; a build resumes by skipping items already written.

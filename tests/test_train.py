@@ -14,6 +14,7 @@ from core.arkit import INDEX, NUM_BLENDSHAPES
 from core.motion.checkpoint import load_motion_model
 from core.motion.generate import generate
 from core.motion.model import MotionConfig
+from core.motion.text import EMBEDDING_SIZE
 from core.synth import train as training
 from core.synth.train import TrainConfig, latest_checkpoint, load_dataset, train
 
@@ -25,9 +26,9 @@ def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0) -> Path:
     """Speech whose 'loudness' drives jawOpen, an instruction (one of two directions) that
     drives the smile, blinks and a slow head nod: random, but learnable."""
     rng = np.random.default_rng(seed)
-    styles = rng.normal(size=(2, 384)).astype(np.float32)
+    styles = rng.normal(size=(2, EMBEDDING_SIZE)).astype(np.float32)
     styles /= np.linalg.norm(styles, axis=1, keepdims=True)
-    wordings = styles[:, None] + 0.3 * rng.normal(size=(2, 4, 384)).astype(np.float32) / np.sqrt(384)
+    wordings = styles[:, None] + 0.3 * rng.normal(size=(2, 4, EMBEDDING_SIZE)).astype(np.float32) / np.sqrt(EMBEDDING_SIZE)
     wordings /= np.linalg.norm(wordings, axis=2, keepdims=True)      # other wordings: nearby directions
     entries = []
     (root / "items").mkdir(parents=True)

@@ -126,8 +126,8 @@ def main() -> int:
                   f"{summary.wall:.1f} s", flush=True)
 
         print()
-        print(f"| run | lines/min (wall) | start-up s | lines/min after start-up | line latency median / p90 s |"
-              f" listen / instruct / animate / save / export s (median) |")
+        print("| run | lines/min (wall) | start-up s | lines/min after start-up | line latency median / p90 s |"
+              " listen / instruct / animate / save / export s (median) |")
         print("|---|---|---|---|---|---|")
         for r, _ in runs:
             st = r["stages"]

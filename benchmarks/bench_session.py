@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from ui_wait import wait  # noqa: E402
 
 from core.audio import load_audio  # noqa: E402
 from core.instruct import make_writer  # noqa: E402
@@ -54,15 +55,6 @@ def rss_mb() -> float:
 
 def os_threads() -> int:
     return len(os.listdir("/proc/self/task"))
-
-
-def wait(app: QApplication, predicate, timeout: float = 120.0) -> None:
-    end = time.perf_counter() + timeout
-    while not predicate():
-        app.processEvents()
-        time.sleep(0.002)
-        if time.perf_counter() > end:
-            raise TimeoutError("the studio did not finish its work in time")
 
 
 def idle(window: MainWindow) -> bool:

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from ui_wait import wait  # noqa: E402
 
 from core.audio import load_audio  # noqa: E402
 from core.instruct import make_writer  # noqa: E402
@@ -35,15 +36,6 @@ from core.motion.checkpoint import load_default_model  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project  # noqa: E402
 from core.project import EMOTIONS, MAIN_TRACK  # noqa: E402
 from studio.app import MainWindow, configure_opengl  # noqa: E402
-
-
-def wait(app: QApplication, predicate, timeout: float = 60.0) -> None:
-    end = time.perf_counter() + timeout
-    while not predicate():
-        app.processEvents()
-        time.sleep(0.001)
-        if time.perf_counter() > end:
-            raise TimeoutError("the studio did not finish in time")
 
 
 SPANS: list[tuple[float, float, str]] = []      # (start, end, name) of UI-thread calls, with --profile

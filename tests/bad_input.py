@@ -5,7 +5,7 @@ also has its own `write_<case>(folder)` so a test pays only for what it uses. Ev
 generated (deterministically) from a 3.5 s cut of the real speech sample in tests/data/listen,
 from tones, seeded noise or a real saved project, so the repository stays small.
 The two endpoint cases are not files: `closed_port_url()` is an OpenAI-compatible URL nobody
-answers, and `NonsenseServer` is a real HTTP server on 127.0.0.1 that answers every chat
+answers, and `nonsense_server()` is a real HTTP server on 127.0.0.1 that answers every chat
 completion with prose instead of the JSON it was asked for.
 docs/bad-input.md lists what the user sees for each case; tests/test_bad_input.py checks it.
 """
@@ -15,9 +15,7 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -262,42 +260,8 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
-class NonsenseServer:
-    """An OpenAI-compatible `/v1/chat/completions` server on 127.0.0.1 whose every answer is a
-    well-formed chat completion holding prose (NONSENSE) instead of the JSON object asked for.
-    Use as a context manager; it counts the requests it served."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests += 1
-                payload = json.dumps({
-                    "id": f"nonsense-{outer.requests}", "object": "chat.completion", "model": body.get("model"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": NONSENSE}}],
-                }).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="nonsense-server", daemon=True)
-
-    def __enter__(self) -> "NonsenseServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+def nonsense_server():
+    """A real chat-completions server on 127.0.0.1 (tests/chat_server.py) whose every answer is
+    a well-formed chat completion holding prose (NONSENSE) instead of the JSON object asked for."""
+    from tests.chat_server import ChatServer
+    return ChatServer(lambda body: NONSENSE)

@@ -248,11 +248,11 @@ def test_unreachable_endpoint_falls_back_to_the_rules(tmp_path, capsys):
 
 def test_endpoint_answering_nonsense_falls_back_per_segment(tmp_path, capsys):
     speech = bad_input.write_speech(tmp_path)
-    with bad_input.NonsenseServer() as server:
+    with bad_input.nonsense_server() as server:
         code, project, err = listen(capsys, speech, "--llm-url", server.url, "--llm-model", "junk")
     assert code == 0
     n = len(project["segments"])
-    assert n >= 2 and server.requests == 2 * n            # each segment asked twice, then the rules
+    assert n >= 2 and len(server.requests) == 2 * n            # each segment asked twice, then the rules
     reply = repr(bad_input.NONSENSE)
     assert warnings_of(err) == [f"segment {i}: endpoint:junk gave no valid answer (no JSON object in the reply: "
                                 f"{reply}); the rules wrote it" for i in range(n)]

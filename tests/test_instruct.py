@@ -6,11 +6,9 @@ made on the first run, about 20-30 s once per machine), a real HTTP server on 12
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,6 +18,7 @@ from core.instruct.endpoint import extract_json
 from core.instruct.models import embedded_cache_dir, forget_models, load_causal_lm, load_log
 from core.instruct.wording import level_value, INTENSITY_ADVERBS, VOCABULARY, Phrase, level
 from core.project import EMOTIONS, Instruction
+from tests.chat_server import ChatServer
 
 LOUD_FAST_HIGH = {"pitch_level_st": 3.0, "pitch_range_st": 9.0, "pitch_trend_st_per_s": 0.0, "loudness_db": 6.0,
                   "syllables_per_s": 6.0, "rate_relative": 1.25, "pause_before_s": 0.1, "pause_after_s": 0.3}
@@ -165,46 +164,14 @@ def test_local_path_that_is_not_a_model_falls_back(tmp_path):
 
 # --- endpoint ---------------------------------------------------------------------------------
 
-class _Server:
-    """An OpenAI-compatible /v1/chat/completions server on 127.0.0.1 answering with the embedded
-    model's greedy generation (a schema request is served as llama.cpp does, by starting the
-    answer inside the JSON object)."""
+class _Model:
+    """Answers a chat request with the embedded model's greedy generation (a schema request is
+    served as llama.cpp does, by starting the answer inside the JSON object)."""
 
-    def __init__(self, mode: str = "model") -> None:
-        self.mode = mode
-        self.requests: list[dict] = []
+    def __init__(self) -> None:
         self.lock = threading.Lock()
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                if self.path != "/v1/chat/completions":
-                    self.send_error(404)
-                    return
-                if outer.mode == "html":
-                    payload = b"<html>502 bad gateway</html>"
-                else:
-                    content = outer.generate(body) if outer.mode == "model" else "I think it is a banana. Bananas!"
-                    payload = json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model"),
-                                          "choices": [{"index": 0, "finish_reason": "stop",
-                                                       "message": {"role": "assistant", "content": content}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def generate(self, body: dict) -> str:
+    def __call__(self, body: dict) -> str:
         import torch
         tok, model = load_causal_lm()
         prefill = '{"emotion": "' if body.get("response_format") else ""
@@ -215,16 +182,15 @@ class _Server:
                                  pad_token_id=tok.pad_token_id)
         return prefill + tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
 
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+
+ANSWERS = {"model": _Model, "nonsense": lambda: (lambda body: "I think it is a banana. Bananas!"),
+           "html": lambda: (lambda body: b"<html>502 bad gateway</html>")}
 
 
 @pytest.fixture
 def server(request):
-    s = _Server(getattr(request, "param", "model"))
-    yield s
-    s.close()
+    with ChatServer(ANSWERS[getattr(request, "param", "model")]()) as s:
+        yield s
 
 
 def test_endpoint_writer_against_a_real_local_server(server):

@@ -125,7 +125,7 @@ def test_edit_a_segment_undo_save_reopen_and_export(qtbot, tmp_path, take):
     np.testing.assert_array_equal(edited[b:], original[b:])
     assert np.abs(edited[a:b] - original[a:b]).mean() > 1e-3
     assert w.last_regeneration_s is not None and w.last_regeneration_s < 10
-    w.grab().save(str(tmp_path / "edited.png"))
+    grab_window(w).save(str(tmp_path / "edited.png"))
 
     qtbot.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
     np.testing.assert_array_equal(w.doc.track.data, original)

@@ -23,6 +23,7 @@ import trimesh
 
 from core.arkit import BLENDSHAPES, INDEX, NUM_BLENDSHAPES, NUM_CHANNELS
 from core.export.gltf import GltfError, load_glb_head, write_glb
+from core.face import load_rig
 from core.face.rig import FaceRig, head_rotation
 from core.track import FaceTrack
 
@@ -332,10 +333,6 @@ def test_write_speed_60s_take_10k_vertices(tmp_path):
 
 
 def test_real_rig(tmp_path):
-    try:
-        from core.face import load_rig
-    except ImportError as e:
-        pytest.skip(f"core.face.load_rig is not there yet ({e}); this test exports the real head")
     rig = load_rig()
     track = short_track(frames=60, fps=30.0)
     path = tmp_path / "real.glb"

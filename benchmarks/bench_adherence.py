@@ -126,10 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     out["emotion_canonical"] = ctrl
     print(f"  control, canonical wording (compose): accuracy {f3(ctrl['accuracy'])} over {ctrl['segments']} segments; "
           "per emotion " + ", ".join(f"{k[:5]} {f2(v)}" for k, v in ctrl["per_emotion"].items()))
+    if emo["reader_accuracy"] is not None:
+        print(f"  the model's emotion reader reads the instructed emotion from {f3(emo['reader_accuracy'])} of these "
+              "texts")
     if emo["errors"]:
-        print("  misjudged segments:")
+        print("  misjudged segments (and what the emotion reader read from the text):")
         for err in emo["errors"]:
-            print(f"    {err['instructed']} -> {err['judged']}: \"{err['text']}\" ({err['take']} #{err['segment']})")
+            read = f", reader: {err['read']}" if "read" in err else ""
+            print(f"    {err['instructed']} -> {err['judged']}: \"{err['text']}\" ({err['take']} #{err['segment']}{read})")
 
     probe = A.text_probe()
     out["text_probe"] = probe

@@ -176,6 +176,8 @@ def test_adherence_runs_end_to_end_on_a_small_model(bundle, head):
     clf = A.train_classifier(examples)
     emo = A.emotion_adherence(bundle, None, clf, takes=[take], steps=2)
     assert emo["segments"] == 16 and np.array(emo["confusion"]).sum() == 16 and 0.0 <= emo["accuracy"] <= 1.0
+    # this model's emotion reader is all zeros: it reads every text as the first emotion, neutral
+    assert emo["reader_accuracy"] == 1 / 8 and all(err["read"] == "neutral" for err in emo["errors"])
     fams = [f for f in A.phrase_families() if f.action in ("corners_up", "brows_lowered")]
     rows = A.phrase_adherence(bundle, None, takes=[take], families=fams, steps=2)
     assert sorted(r["action"] for r in rows) == ["brows_lowered", "corners_up"]

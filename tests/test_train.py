@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from core.arkit import INDEX, NUM_BLENDSHAPES
 from core.motion.checkpoint import load_motion_model
 from core.motion.generate import generate
 from core.motion.model import MotionConfig
 from core.motion.text import EMBEDDING_SIZE
+from core.project import EMOTIONS
 from core.synth import train as training
 from core.synth.train import TrainConfig, latest_checkpoint, load_dataset, train
 
@@ -182,3 +184,81 @@ def test_blended_wordings_stay_on_the_sphere_between_two_wordings(dataset):
     for s, row in enumerate(blend):
         own = (item.wordings[s] @ row).max()
         assert own > 0.8
+
+
+def test_the_model_carries_an_emotion_reader_fitted_on_the_wordings(trained, dataset):
+    result, out = trained
+    bundle = load_motion_model(out)
+    reader = bundle.model.emotion_reader
+    assert reader.shape == (len(EMOTIONS), EMBEDDING_SIZE) and reader.abs().sum() > 0
+    fit = result.history["emotion_reader"]
+    assert fit["train_wordings"] > 0 and fit["train_accuracy"] == 1.0
+    assert "emotion reader: reads the emotion" in (out / "report.md").read_text()
+    index = json.loads((dataset / "index.json").read_text())
+    for entry in index["items"]:                  # every wording of every segment reads as its emotion
+        with np.load(dataset / entry["file"]) as z:
+            words = np.concatenate([z["seg_embeddings"][:, None], z["seg_alternatives"]], axis=1)
+        for seg, w in zip(entry["segments"], torch.from_numpy(words).float()):
+            assert set((w @ reader.T).argmax(1).tolist()) == {EMOTIONS.index(seg["emotion"])}
+
+
+def test_hidden_text_leaves_the_emotion_reading(trained):
+    bundle = load_motion_model(trained[1])
+    e = torch.nn.functional.normalize(torch.randn(2, 5, EMBEDDING_SIZE), dim=-1)
+    read = bundle.model.read_instruction(e, torch.tensor([1.0, 0.0]))
+    assert read.shape == (2, 5, EMBEDDING_SIZE + len(EMOTIONS))
+    torch.testing.assert_close(read[0, :, :EMBEDDING_SIZE], e[0])
+    assert read[1, :, :EMBEDDING_SIZE].abs().max() == 0                        # the text hidden
+    torch.testing.assert_close(read[:, :, EMBEDDING_SIZE:].sum(-1), torch.ones(2, 5))
+    null = bundle.model.read_instruction(torch.zeros(1, 3, EMBEDDING_SIZE))    # "no instruction": uniform
+    torch.testing.assert_close(null[0, :, EMBEDDING_SIZE:], torch.full((3, len(EMOTIONS)), 1 / len(EMOTIONS)))
+
+
+def test_checkpoints_from_before_the_emotion_reader_load_without_one():
+    old = {k: v for k, v in TINY.to_json().items() if k != "emotion_classes"}
+    config = MotionConfig.from_json(old)
+    assert config.emotion_classes == 0
+    e = torch.randn(1, 4, EMBEDDING_SIZE)
+    from core.motion.model import Denoiser
+    assert torch.equal(Denoiser(config).read_instruction(e), e)
+
+
+def test_the_finished_model_reads_unseen_wordings_as_confidently_as_training_ones(trained):
+    result, out = trained
+    fit = result.history["emotion_reader"]
+    shipped = load_motion_model(out).model.emotion_reader
+    last = training.load_state(result.checkpoint, "ema")["emotion_reader"]        # as trained
+    assert fit["sharpen"] >= 1.0
+    torch.testing.assert_close(shipped, last * fit["sharpen"], rtol=2e-3, atol=1e-4)   # float16 shipped
+    assert f"sharpened x{fit['sharpen']:g}" in (out / "report.md").read_text()
+
+
+def _item(wordings: np.ndarray, labels: list[int]) -> training.Item:
+    s = len(labels)
+    return training.Item("x", np.zeros((10, 48), np.float32), np.zeros((10, 55), np.float32),
+                         np.zeros((10, wordings.shape[-1]), np.float32), wordings.astype(np.float32),
+                         np.array([[0, 5], [5, 10]][:s]), 30.0, np.array(labels))
+
+
+def test_sharpening_matches_the_probability_of_the_right_emotion():
+    rng = np.random.default_rng(0)
+    axes = np.eye(4)[:2]                                             # emotion k lies along axis k
+
+    def wordings(spread: float, n: int) -> np.ndarray:
+        w = axes[:, None] + spread * rng.normal(size=(2, n, 4))
+        return w / np.linalg.norm(w, axis=-1, keepdims=True)
+
+    data = training.Dataset(30.0, [_item(wordings(0.2, 50), [0, 1])], [_item(wordings(0.4, 50), [0, 1])])
+    weight = torch.tensor(2.0 * axes, dtype=torch.float32)           # (2 classes, 4)
+    c = training.sharpen_reader(weight, data)
+    assert 1.0 < c < 10.0
+
+    def p_right(items, factor):
+        x, y = training.labelled_wordings(items)
+        p = torch.softmax(factor * torch.from_numpy(x) @ weight.T, 1)
+        return float(p[torch.arange(len(y)), torch.from_numpy(y)].mean())
+
+    assert p_right(data.heldout, 1.0) < p_right(data.train, 1.0)
+    assert abs(p_right(data.heldout, c) - p_right(data.train, 1.0)) < 1e-3
+    same = training.Dataset(30.0, data.train, data.train)                # nothing unseen: left as it is
+    assert training.sharpen_reader(weight, same) == 1.0

@@ -339,14 +339,17 @@ def emotion_adherence(bundle, folder: str | os.PathLike, classifier: EmotionClas
                       takes: Sequence[Take] | None = None, style: str = "heldout") -> dict:
     """Generate every held-out take under each emotion (held-out wording, every segment), judge
     each segment: accuracy, confusion (rows instructed, columns judged), examples of the texts
-    and every misjudged segment with its text."""
+    and every misjudged segment with its text; for a model with an emotion reader, how often the
+    reader reads the instructed emotion from the texts (`reader_accuracy`) and, per error, what
+    it read (`read`)."""
     takes = list(takes) if takes is not None else heldout_takes(folder, items)
-    truth, judged, texts, errors = [], [], {}, []
+    truth, judged, texts, errors, instructed = [], [], {}, [], []
     for n, take in enumerate(takes):
         for e, emotion in enumerate(EMOTIONS):
             words = [heldout_instruction(emotion, intensity, 1000 * n + 10 * e + s, style)
                      for s in range(len(take.bounds))]
             texts.setdefault(emotion, words[0])
+            instructed += [(emotion, w) for w in words]
             motion = generate_motion(bundle, take, words, seed, steps, guidance)
             for k, j in enumerate(classifier.classify(motion, take.bounds)):
                 if j is not None:
@@ -357,9 +360,25 @@ def emotion_adherence(bundle, folder: str | os.PathLike, classifier: EmotionClas
                                        "text": words[k]})
     m = confusion(truth, judged)
     per = {emo: (float(m[i, i] / m[i].sum()) if m[i].sum() else float("nan")) for i, emo in enumerate(EMOTIONS)}
+    reader = None
+    if getattr(bundle.config, "emotion_classes", 0):
+        read = dict(zip((w for _, w in instructed), reader_reads(bundle, [w for _, w in instructed])))
+        reader = float(np.mean([read[w] == emo for emo, w in instructed]))
+        for err in errors:
+            err["read"] = read[err["text"]]
     return {"takes": [t.name for t in takes], "segments": int(m.sum()), "intensity": intensity, "style": style,
             "accuracy": accuracy(m), "confusion": m.tolist(), "per_emotion": per, "example_texts": texts,
-            "errors": errors}
+            "errors": errors, "reader_accuracy": reader}
+
+
+def reader_reads(bundle, texts: Sequence[str]) -> list[str]:
+    """The emotion the model's emotion reader reads from each text."""
+    import torch
+
+    from core.motion.text import embed
+
+    logits = torch.from_numpy(embed(list(texts))) @ bundle.model.emotion_reader.float().T
+    return [EMOTIONS[i] for i in logits.argmax(1).tolist()]
 
 
 # --- phrase families -----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from core.motion.checkpoint import Normalisation, load_state, read_meta, resolve
 from core.motion.conditioning import instruction_frames
 from core.motion.model import Denoiser, MotionConfig
 from core.motion.text import EMBEDDING_SIZE
+from core.project import EMOTIONS
 
 MOUTH = np.array([n.startswith(("jaw", "mouth")) or n in ("cheekPuff", "tongueOut") for n in CHANNELS])
 
@@ -57,6 +58,8 @@ class TrainConfig:
     cfg_dropout: float = 0.15         # probability of training a window without its instruction
     wording_mix: float = 0.5          # probability that a segment reads a blend of two of its wordings
     wording_noise: float = 0.01       # std of Gaussian noise on each embedding dimension (then renormalised)
+    text_hide: float = 0.3            # with an emotion reader: probability that a window reads only its emotion
+    reader_decay: float = 1e-5        # L2 weight of the emotion reader's fit
     ema_decay: float = 0.999
     velocity_weight: float = 0.5
     mouth_weight: float = 2.0
@@ -97,6 +100,7 @@ class Item:
     wordings: np.ndarray | None = None    # (S, K, E): each segment's text and its other wordings
     bounds: np.ndarray | None = None      # (S, 2) frame ranges of the segments
     fps: float = 30.0
+    emotions: np.ndarray | None = None    # (S,) each segment's emotion, an index into EMOTIONS (-1: unknown)
 
     def instruction_with(self, choice: np.ndarray) -> np.ndarray:
         """(T, E) per-frame instruction with segment s worded as wordings[s, choice[s]]."""
@@ -158,11 +162,86 @@ def load_dataset(path: str | os.PathLike, features: int = 48, embedding: int = E
         else:
             instruction = np.zeros((frames, embedding), np.float32)                 # no instruction
         wordings = np.concatenate([emb[:, None], alts], axis=1) if alts is not None and len(emb) else None
-        item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps)
+        labels = np.array([EMOTIONS.index(seg["emotion"]) if seg.get("emotion") in EMOTIONS else -1
+                           for seg in entry.get("segments", [])], np.int64)
+        item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps,
+                    labels if len(labels) == len(emb) else None)
         (out.heldout if entry.get("split") == "heldout" else out.train).append(item)
     if not out.train:
         raise ValueError(f"{root}: no training items")
     return out
+
+
+def labelled_wordings(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+    """(N, E) every wording of every segment with a known emotion, and (N,) that emotion."""
+    xs, ys = [], []
+    for it in items:
+        if it.emotions is None or it.wordings is None:
+            continue
+        for words, label in zip(it.wordings, it.emotions):
+            if label >= 0:
+                xs.append(words)
+                ys.append(np.full(len(words), label))
+    if not xs:
+        return np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
+    return np.concatenate(xs).astype(np.float32), np.concatenate(ys)
+
+
+def fit_emotion_reader(data: Dataset, classes: int, decay: float, steps: int = 500) -> tuple[np.ndarray, dict]:
+    """The model's emotion reader (classes, E): a linear softmax classifier without bias on the
+    embeddings of the training wordings, labelled with their segments' emotions (full-batch Adam,
+    L2 weight `decay`). Returns it and its accuracy on the training and held-out wordings."""
+    x, y = labelled_wordings(data.train)
+    if not len(x):
+        raise ValueError("the emotion reader needs segments labelled with an emotion and their wordings "
+                         "(index.json segments[].emotion, seg_alternatives)")
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    w = torch.zeros(x.shape[1], classes, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.05)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(xt @ w, yt) + decay * (w ** 2).sum()
+        loss.backward()
+        opt.step()
+    weight = w.detach().T.contiguous()
+
+    def accuracy(xs: np.ndarray, ys: np.ndarray) -> float | None:
+        if not len(xs):
+            return None
+        return float(((torch.from_numpy(xs) @ weight.T).argmax(1).numpy() == ys).mean())
+
+    hx, hy = labelled_wordings(data.heldout)
+    return weight.numpy(), {"train_wordings": len(x), "train_accuracy": accuracy(x, y),
+                            "heldout_wordings": len(hx), "heldout_accuracy": accuracy(hx, hy)}
+
+
+def sharpen_reader(weight: torch.Tensor, data: Dataset, limit: float = 10.0) -> float:
+    """The factor (1 to `limit`) for the finished model's emotion reader that gives the held-out
+    items' wordings (words and sentence frames never trained on) the same mean probability of
+    their emotion as the training wordings had during training. The network learned what to do
+    with the reader's training-time confidence; unseen wordings are read right about as often
+    but less confidently, and an unsharpened reading of them comes out as a weaker or mixed
+    emotion. 1.0 when there are no held-out wordings or they are already read as confidently."""
+    x, y = labelled_wordings(data.train)
+    hx, hy = labelled_wordings(data.heldout)
+    if not len(x) or not len(hx):
+        return 1.0
+    w = weight.float()
+
+    def p_right(xs: np.ndarray, ys: np.ndarray, c: float) -> float:
+        probs = torch.softmax(c * (torch.from_numpy(xs) @ w.T), dim=1)
+        return float(probs[torch.arange(len(ys)), torch.from_numpy(ys)].mean())
+
+    target = p_right(x, y, 1.0)
+    if p_right(hx, hy, 1.0) >= target:
+        return 1.0
+    if p_right(hx, hy, limit) <= target:
+        return limit
+    lo, hi = 1.0, limit
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if p_right(hx, hy, mid) < target else (lo, mid)
+    return round(0.5 * (lo + hi), 3)
 
 
 def fit_normalisation(items: list[Item], floor: float) -> Normalisation:
@@ -379,8 +458,12 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
     norm = fit_normalisation(data.train, cfg.std_floor)
     torch.manual_seed(cfg.seed)
     model = Denoiser(cfg.model)
+    reader: dict | None = None
     if cfg.init and ckpt is None:
         norm = _initialise(model, cfg, data.fps)
+    elif cfg.model.emotion_classes and ckpt is None:
+        weight, reader = fit_emotion_reader(data, cfg.model.emotion_classes, cfg.reader_decay)
+        model.emotion_reader.copy_(torch.from_numpy(weight))
     ema = copy.deepcopy(model).requires_grad_(False)
     decay, no_decay = [], []
     for p in model.parameters():
@@ -391,6 +474,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     history: dict = {"train": [], "heldout": []}
+    if reader is not None:
+        history["emotion_reader"] = reader          # its fit, for the report
     step, wall_before = 0, 0.0
     if ckpt is not None:
         model.load_state_dict(load_state(ckpt, "raw"))
@@ -433,7 +518,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
         eps = torch.randn(x0.shape, generator=gen)
         drop = torch.rand(cfg.batch, generator=gen) < cfg.cfg_dropout
         instruction = torch.where(drop[:, None, None], null.expand_as(b["instruction"]), b["instruction"])
-        pred = model(noise.add_noise(x0, eps, t), t, b["speech"], instruction)
+        keep = (torch.rand(cfg.batch, generator=gen) >= cfg.text_hide).float() if cfg.model.emotion_classes else None
+        pred = model(noise.add_noise(x0, eps, t), t, b["speech"], instruction, keep)
         parts = losses(pred, x0, b["mask"], weights, cfg.velocity_weight)
         optimizer.zero_grad(set_to_none=True)
         parts["loss"].backward()
@@ -463,8 +549,13 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: int | None = No
     run_s = time.perf_counter() - t0
     model_path = None
     if step >= cfg.steps:
+        final = dict(ema.state_dict())
+        fit = history.get("emotion_reader")
+        if fit is not None:                         # a reader fitted in this run: sharpen it for use
+            fit["sharpen"] = sharpen_reader(final["emotion_reader"], data)
+            final["emotion_reader"] = final["emotion_reader"] * fit["sharpen"]
         model_path = save_motion_checkpoint(
-            Path(cfg.out) / "model.safetensors", {"ema": ema.state_dict()},
+            Path(cfg.out) / "model.safetensors", {"ema": final},
             _meta(cfg, norm, data.fps, step, history, wall_s=wall()), dtype=getattr(torch, cfg.final_dtype))
     report = write_report(cfg, data, model, step, history, wall(), step - first_step, run_s, model_path)
     return TrainResult(step, history, step_losses, model_path, last_ckpt, report)
@@ -495,8 +586,16 @@ def write_report(cfg: TrainConfig, data: Dataset, model: Denoiser, step: int, hi
              + (f", fine-tuned from `{cfg.init}`" if cfg.init else ""),
              f"- steps: {step} of {cfg.steps}, batch {cfg.batch} x {cfg.window} frames, lr {cfg.lr:g} "
              f"(warmup {cfg.warmup}, cosine to {cfg.min_lr:g})",
-             f"- wall time: {wall:.0f} s in all; this run {run_steps} steps at {report['steps_per_s']} steps/s "
-             f"on {report['threads']} threads", ""]
+             f"- wall time: {wall:.0f} s in all" + (f"; this run {run_steps} steps at {report['steps_per_s']} "
+                                                   f"steps/s on {report['threads']} threads" if run_steps else ""),
+             ""]
+    fit = history.get("emotion_reader")
+    if fit:
+        held_acc = "n/a" if fit["heldout_accuracy"] is None else f"{fit['heldout_accuracy']:.3f}"
+        sharpen = f"; sharpened x{fit['sharpen']:g} in the finished model" if "sharpen" in fit else ""
+        lines.insert(-1, f"- emotion reader: reads the emotion of {fit['train_accuracy']:.3f} of "
+                     f"{fit['train_wordings']} training wordings, {held_acc} of {fit['heldout_wordings']} "
+                     f"held-out items' wordings{sharpen}")
     if final:
         lines += ["Held-out loss (EMA weights, fixed windows and noise): " +
                   ", ".join(f"{k} {v:.4f}" for k, v in final.items()), ""]

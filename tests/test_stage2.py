@@ -1,6 +1,7 @@
 """Stage 2 as a user meets it: the shipped motion model on real speech, through the pipeline and
 the `avitalk generate` / `avitalk regen` commands (files read back by independent readers)."""
 
+import copy
 import json
 import subprocess
 
@@ -71,6 +72,26 @@ def test_regenerating_a_segment_changes_it_alone_and_is_reproducible(take, bundl
     for i in (start, end):
         if 0 < i < len(before):
             assert (np.abs(a.data[i] - a.data[i - 1]) <= ordinary).all()
+
+
+def _mean(track, names: list[str]) -> float:
+    return float(np.mean([track.weights[:, INDEX[n]].mean() for n in names]))
+
+
+def test_the_shipped_model_follows_emotion_and_intensity_also_in_words_it_never_trained_on(take, bundle):
+    def animated_with(text: str):
+        project = copy.deepcopy(take)
+        for seg in project.segments:
+            seg.instruction = user_instruction(text)
+        return animate(project, bundle)
+
+    sad, smile = ["browInnerUp", "mouthFrownLeft", "mouthFrownRight"], ["mouthSmileLeft", "mouthSmileRight"]
+    slightly, extremely = animated_with("A person feels slightly sad."), animated_with("A person feels extremely sad.")
+    assert _mean(extremely, sad) > _mean(slightly, sad) + 0.15
+    # "heartbroken" and "upbeat" are held-out words: no training instruction uses them
+    heartbroken, upbeat = animated_with("They look heartbroken."), animated_with("They look really upbeat.")
+    assert _mean(heartbroken, sad) > _mean(upbeat, sad) + 0.15
+    assert _mean(upbeat, smile) > _mean(heartbroken, smile) + 0.15
 
 
 def test_generate_and_regen_commands(tmp_path, speech_10s):

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = MotionConfig(width=32, blocks=2, dilations=(1, 2))
 
 
-def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0) -> Path:
+def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0, alternatives: bool = True) -> Path:
     """Speech whose 'loudness' drives jawOpen, an instruction (one of two directions) that
     drives the smile, blinks and a slow head nod: random, but learnable."""
     rng = np.random.default_rng(seed)
@@ -51,8 +51,8 @@ def write_tiny_dataset(root: Path, items: int = 8, seed: int = 0) -> Path:
         motion[::25, INDEX["eyeBlinkLeft"]] = motion[::25, INDEX["eyeBlinkRight"]] = 1.0
         motion[:, NUM_BLENDSHAPES] = 0.05 * np.sin(np.arange(frames) / 10)
         name = f"items/{n:06d}.npz"
-        np.savez(root / name, speech=speech, motion=motion, seg_embeddings=styles[kinds], seg_bounds=bounds,
-                 seg_alternatives=wordings[kinds])
+        extra = {"seg_alternatives": wordings[kinds]} if alternatives else {}
+        np.savez(root / name, speech=speech, motion=motion, seg_embeddings=styles[kinds], seg_bounds=bounds, **extra)
         entries.append({"file": name, "frames": frames, "split": "heldout" if n >= items - 2 else "train",
                         "segments": [{"start": int(a), "end": int(b), "emotion": "happy" if k else "neutral",
                                       "intensity": 1, "text": "", "canonical": ""}
@@ -262,3 +262,13 @@ def test_sharpening_matches_the_probability_of_the_right_emotion():
     assert abs(p_right(data.heldout, c) - p_right(data.train, 1.0)) < 1e-3
     same = training.Dataset(30.0, data.train, data.train)                # nothing unseen: left as it is
     assert training.sharpen_reader(weight, same) == 1.0
+
+
+def test_a_dataset_without_other_wordings_trains_a_reader_on_the_texts_alone(tmp_path):
+    """Captures (core.synth.captures) store each segment's own text only."""
+    data = write_tiny_dataset(tmp_path / "data", alternatives=False)
+    loaded = load_dataset(data)
+    assert all(it.wordings.shape[1] == 1 for it in loaded.train)
+    result = train(tiny_config(data, tmp_path / "run", steps=3), progress=False)
+    fit = result.history["emotion_reader"]
+    assert fit["train_wordings"] == 2 * len(loaded.train) and fit["train_accuracy"] == 1.0

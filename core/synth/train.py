@@ -97,7 +97,7 @@ class Item:
     speech: np.ndarray          # (T, F)
     motion: np.ndarray          # (T, 55) raw
     instruction: np.ndarray     # (T, E) per frame, from each segment's own text
-    wordings: np.ndarray | None = None    # (S, K, E): each segment's text and its other wordings
+    wordings: np.ndarray | None = None    # (S, K, E): each segment's text and its other wordings (K >= 1)
     bounds: np.ndarray | None = None      # (S, 2) frame ranges of the segments
     fps: float = 30.0
     emotions: np.ndarray | None = None    # (S,) each segment's emotion, an index into EMOTIONS (-1: unknown)
@@ -161,7 +161,9 @@ def load_dataset(path: str | os.PathLike, features: int = 48, embedding: int = E
             instruction = np.asarray(instruction_frames(emb, bounds, frames, fps), np.float32)
         else:
             instruction = np.zeros((frames, embedding), np.float32)                 # no instruction
-        wordings = np.concatenate([emb[:, None], alts], axis=1) if alts is not None and len(emb) else None
+        wordings = None
+        if len(emb):                        # a capture dataset has no other wordings: K = 1
+            wordings = np.concatenate([emb[:, None], alts], axis=1) if alts is not None else emb[:, None]
         labels = np.array([EMOTIONS.index(seg["emotion"]) if seg.get("emotion") in EMOTIONS else -1
                            for seg in entry.get("segments", [])], np.int64)
         item = Item(entry["file"], speech, motion, instruction, wordings, np.asarray(bounds), fps,
@@ -278,7 +280,7 @@ class Batches:
             it = self.items[i]
             start = int(self.rng.integers(0, max(1, len(it.motion) - self.length + 1)))
             instruction = None
-            if it.wordings is not None:           # one of the segment's wordings (or a blend), at random
+            if it.wordings is not None and it.wordings.shape[1] > 1:   # one of its wordings (or a blend)
                 instruction = it.instruction_from(it.blended_wordings(self.rng, self.mix, self.noise))
             parts.append(window(it, start, self.length, instruction))
         return stack(parts, self.norm)

@@ -328,7 +328,7 @@ def speed(bundle, data: Path, held: list[dict], steps: int, guidance: float) -> 
          f"{w['forward_calls']} calls (batch 2 for guidance), {w['forward'] / max(1, w['forward_calls']) * 1e3:.0f} "
          f"ms each in the run; {fwd * 1e3:.0f} ms timed alone"],
         ["  scheduler steps (DPM-Solver++ 2M)", f"{w['scheduler'] * 1e3:.1f} ms", f"{w['scheduler'] / dur:.5f}", ""],
-        ["  rest (instruction track, tensors, CFG mix)", f"{w['rest'] * 1e3:.0f} ms", f"{w['rest'] / dur:.5f}",
+        ["  rest (instruction track, the prepared conditioning, CFG mix)", f"{w['rest'] * 1e3:.0f} ms", f"{w['rest'] / dur:.5f}",
          f"of which the per-frame instruction track {inst_t * 1e3:.1f} ms"],
         ["instruction text embedding (MiniLM)", f"{embed_t:.3f} s", f"{embed_t / dur:.4f}",
          f"{len(texts)} texts at once, outside generate; one text {embed_one * 1e3:.0f} ms; load {embed_load:.2f} s"],
@@ -337,7 +337,7 @@ def speed(bundle, data: Path, held: list[dict], steps: int, guidance: float) -> 
         ["  model forward passes", f"{r['forward']:.2f} s", "",
          f"{r['forward_calls']} calls, {fwd_region * 1e3:.0f} ms each timed alone"],
         ["  scheduler steps", f"{r['scheduler'] * 1e3:.1f} ms", "", ""],
-        ["  rest (inpainting, edges)", f"{r['rest'] * 1e3:.0f} ms", "", ""],
+        ["  rest (prepared conditioning, inpainting, edges)", f"{r['rest'] * 1e3:.0f} ms", "", ""],
     ]
     table(["stage 2", "time", "RTF", "note"], rows)
     print(f"{model.parameters_count:,} parameters, {steps} steps; RTF = time / seconds of audio (the segment's own "

@@ -74,3 +74,22 @@ def test_a_frame_does_not_depend_on_the_window_length():
         full, crop = m(x, t, s, c), m(x[:, :100], t, s[:, :100], c[:, :100])
     torch.testing.assert_close(crop[:, :100 - reach], full[:, :100 - reach], rtol=1e-4, atol=1e-5)
     assert (crop[:, 100 - reach:] - full[:, 100 - reach:100]).abs().max() > 1e-4
+
+
+def test_the_prepared_instruction_film_equals_film_of_the_whole_condition():
+    """The sampler computes each block's FiLM of the instruction once per run and adds the
+    timestep's part per step; that must be the FiLM of instruction + timestep."""
+    from core.motion.model import timestep_embedding
+    torch.manual_seed(0)
+    m = Denoiser(MotionConfig(width=32, blocks=3, dilations=(1, 2)))
+    m.emotion_reader.normal_()
+    speech, instruction = torch.randn(2, 20, 48), torch.randn(2, 20, EMBEDDING_SIZE)
+    t = torch.tensor([10, 700])
+    with torch.no_grad():
+        prepared = m.prepare(speech, instruction)
+        time = m.time_in(timestep_embedding(t, 32))
+        cond = m.instruction_in(m.read_instruction(instruction)) + time[:, None, :]
+        for block, film in zip(m.blocks, prepared.films):
+            torch.testing.assert_close(film + block.film(time)[:, None, :], block.film(cond), atol=1e-5, rtol=1e-4)
+        x = torch.randn(2, 20, 55)
+        torch.testing.assert_close(m(x, t, prepared=prepared), m(x, t, speech, instruction))

@@ -88,11 +88,19 @@ class Block(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        # h: (B, W, T); cond: (B, T, W)
-        scale, shift = self.film(cond).transpose(1, 2).chunk(2, dim=1)
+    def forward(self, h: torch.Tensor, film: torch.Tensor) -> torch.Tensor:
+        # h: (B, W, T); film: (B, T, 2W), self.film applied to the condition (Denoiser.forward)
+        scale, shift = film.transpose(1, 2).chunk(2, dim=1)
         x = self.norm(h) * (1 + scale) + shift
         return h + self.out(nn.functional.gelu(self.conv(x)))
+
+
+@dataclass
+class Prepared:
+    """Denoiser.prepare's result: the speech projection (B, T, W) and each block's FiLM of the
+    instruction without bias (B, T, 2W)."""
+    speech: torch.Tensor
+    films: list[torch.Tensor]
 
 
 class Denoiser(nn.Module):
@@ -112,18 +120,29 @@ class Denoiser(nn.Module):
         self.norm = FrameNorm(w)
         self.motion_out = nn.Linear(w, config.channels)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, speech: torch.Tensor, instruction: torch.Tensor,
-                text_keep: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, speech: torch.Tensor | None = None,
+                instruction: torch.Tensor | None = None, text_keep: torch.Tensor | None = None,
+                prepared: Prepared | None = None) -> torch.Tensor:
         """x (B, T, 55) noisy motion, t (B,) timesteps, speech (B, T, F), instruction (B, T, E);
-        text_keep (B,) 0/1, training only: 0 hides the embedding, leaving the emotion reading."""
-        h = self.motion_in(x) + self.speech_in(speech)
-        cond = self.instruction_in(self.read_instruction(instruction, text_keep))
-        cond = cond + self.time_in(timestep_embedding(t, self.config.width))[:, None, :]
-        h = h.transpose(1, 2)
-        for block in self.blocks:
-            h = block(h, cond)
+        text_keep (B,) 0/1, training only: 0 hides the embedding, leaving the emotion reading.
+        prepared: prepare(speech, instruction) made once for all the steps of a sampling run,
+        in place of speech and instruction."""
+        if prepared is None:
+            prepared = self.prepare(speech, instruction, text_keep)
+        h = (self.motion_in(x) + prepared.speech).transpose(1, 2)
+        time = self.time_in(timestep_embedding(t, self.config.width))
+        for block, film in zip(self.blocks, prepared.films):
+            h = block(h, film + block.film(time)[:, None, :])
         h = nn.functional.gelu(self.norm(h)).transpose(1, 2)
         return self.motion_out(h)
+
+    def prepare(self, speech: torch.Tensor, instruction: torch.Tensor,
+                text_keep: torch.Tensor | None = None) -> Prepared:
+        """What does not change between sampling steps. Each block's FiLM is linear in the
+        condition (instruction + timestep), so the instruction's part of it is computed here
+        once and only the timestep's part per step: a quarter of a forward pass's work."""
+        cond = self.instruction_in(self.read_instruction(instruction, text_keep))
+        return Prepared(self.speech_in(speech), [nn.functional.linear(cond, block.film.weight) for block in self.blocks])
 
     def read_instruction(self, instruction: torch.Tensor, text_keep: torch.Tensor | None = None) -> torch.Tensor:
         """(B, T, E [+ classes]): the embedding, followed by the emotion reader's probabilities

@@ -43,7 +43,7 @@ def sample(model: Denoiser, speech: np.ndarray, instruction: np.ndarray, null_in
     s = torch.from_numpy(np.ascontiguousarray(speech, np.float32))[None]
     c = torch.from_numpy(np.ascontiguousarray(instruction, np.float32))[None]
     null = torch.from_numpy(np.asarray(null_instruction, np.float32))[None, None].expand_as(c)
-    s2, c2 = torch.cat([s, s]), torch.cat([c, null])
+    prepared = model.prepare(torch.cat([s, s]), torch.cat([c, null]))     # with and without the text
     x = torch.randn((1, frames, model.config.channels), generator=gen)
     x = x * scheduler.init_noise_sigma
     if known is not None:
@@ -56,7 +56,7 @@ def sample(model: Denoiser, speech: np.ndarray, instruction: np.ndarray, null_in
             x = torch.where(m, noised, x)
         inp = scheduler.scale_model_input(x, t)
         tt = t.reshape(1).expand(2)
-        with_text, without = model(torch.cat([inp, inp]), tt, s2, c2).chunk(2)
+        with_text, without = model(torch.cat([inp, inp]), tt, prepared=prepared).chunk(2)
         pred = without + guidance * (with_text - without)
         x = scheduler.step(pred, t, x).prev_sample
         if callback is not None:

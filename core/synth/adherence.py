@@ -727,6 +727,7 @@ def text_probe(per_emotion: int = 150, heldout_per_emotion: int = 60, seed: int 
     import torch
 
     from core.motion.text import embed
+    from core.synth.train import fit_softmax
     rng = random.Random(seed)
 
     def wordings(style: str, n: int) -> tuple[list[str], np.ndarray]:
@@ -744,13 +745,7 @@ def text_probe(per_emotion: int = 150, heldout_per_emotion: int = 60, seed: int 
     gen = torch.Generator().manual_seed(seed)
     w = (0.01 * torch.randn(x_train.shape[1], len(EMOTIONS), generator=gen)).requires_grad_()
     b = torch.zeros(len(EMOTIONS), requires_grad=True)
-    opt = torch.optim.Adam([w, b], lr=0.05)
-    target = torch.from_numpy(y_train)
-    for _ in range(500):
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(x_train @ w + b, target) + 1e-4 * (w ** 2).sum()
-        loss.backward()
-        opt.step()
+    fit_softmax(x_train, torch.from_numpy(y_train), w, b, decay=1e-4)
     with torch.no_grad():
         pred = (x_held @ w + b).argmax(1).numpy()
         train_acc = float(((x_train @ w + b).argmax(1).numpy() == y_train).mean())

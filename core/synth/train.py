@@ -174,6 +174,19 @@ def load_dataset(path: str | os.PathLike, features: int = 48, embedding: int = E
     return out
 
 
+def fit_softmax(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                decay: float = 0.0, steps: int = 500, lr: float = 0.05) -> None:
+    """Fit the linear softmax classifier x @ weight (+ bias) to the labels y, in place: full-batch
+    Adam, L2 weight `decay` on the weight. The emotion reader and adherence.text_probe use it."""
+    opt = torch.optim.Adam([weight] if bias is None else [weight, bias], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        logits = x @ weight if bias is None else x @ weight + bias
+        loss = torch.nn.functional.cross_entropy(logits, y) + decay * (weight ** 2).sum()
+        loss.backward()
+        opt.step()
+
+
 def labelled_wordings(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
     """(N, E) every wording of every segment with a known emotion, and (N,) that emotion."""
     xs, ys = [], []
@@ -197,14 +210,8 @@ def fit_emotion_reader(data: Dataset, classes: int, decay: float, steps: int = 5
     if not len(x):
         raise ValueError("the emotion reader needs segments labelled with an emotion and their wordings "
                          "(index.json segments[].emotion, seg_alternatives)")
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     w = torch.zeros(x.shape[1], classes, requires_grad=True)
-    opt = torch.optim.Adam([w], lr=0.05)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(xt @ w, yt) + decay * (w ** 2).sum()
-        loss.backward()
-        opt.step()
+    fit_softmax(torch.from_numpy(x), torch.from_numpy(y), w, decay=decay, steps=steps)
     weight = w.detach().T.contiguous()
 
     def accuracy(xs: np.ndarray, ys: np.ndarray) -> float | None:

@@ -1,13 +1,18 @@
-"""Instruction writers: load times, time per segment and per 60 s take, and emotion agreement.
+"""Instruction writers: load times, time per segment and per 60 s take, and how well their
+instructions fit real speech (the issue-13 measures on the real-speech set, held-out part first).
 
-    .venv/bin/python benchmarks/bench_instruct.py [--cold] [--skip-accuracy]
+    .venv/bin/python benchmarks/bench_instruct.py [--cold] [--skip-timing] [--writers minilm,smollm2,rules]
+        [--baseline calm] [--synthetic]
+
+The real-speech set is built from packages by scripts/build_real_speech_set.py (labels in
+tests/data/instruct/real_set.csv) on first use; see benchmarks/real_speech.py.
 
 Timings run in fresh processes (process start-up and imports count, as in real use):
 - cold: first load ever (GGUF dequantised and cached; with --cold, into a temporary cache),
 - warm: imports, model load from the safetensors cache, the prompt head + calibration, then a take
   of 12 segments (about 60 s of speech) written twice (first call, steady state).
-Agreement: the labelled set tests/data/instruct/emotion_set.csv with the evidence made by
-scripts/make_instruct_eval_set.py; "test" is the half held out from all tuning.
+--synthetic adds the older synthetic set (tests/data/instruct/emotion_set.csv: written, strongly
+emotional sentences and their eSpeak speech, made by scripts/make_instruct_eval_set.py).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 EVIDENCE = ROOT / "tests" / "data" / "instruct" / "emotion_evidence.json"
 
 _CHILD = r"""
@@ -92,36 +98,88 @@ def confusion(pairs, title):
     return acc
 
 
-def accuracy() -> None:
-    from core.instruct import LocalLMWriter, RulesWriter
-    from core.instruct.base import segment_text
-    from core.instruct.cues import lexicon_scores, prosody_scores
+def synthetic() -> None:
+    """The written, strongly emotional sentences of emotion_set.csv and their eSpeak speech."""
+    from core.instruct import make_writer
     items = json.loads(EVIDENCE.read_text())["items"]
     evidence = [i["evidence"] for i in items]
     truth = [i["emotion"] for i in items]
-    split = [i["split"] for i in items]
-    lm = LocalLMWriter()
-    lm.use_neighbours = False    # the set's lines are independent; neighbours would share their label
-    results = {
-        "rules (prosody + lexicon)": [o.emotion for o in RulesWriter().write(evidence)],
-        "embedded LM writer (SmolLM2 calibrated + cues)": [o.emotion for o in lm.write(evidence)],
-    }
-    model_only = lm.model_scores(evidence)
-    results["SmolLM2 alone, calibrated (no cues)"] = [max(s, key=s.get) for s in model_only]
-    results["prosody cue alone"] = [max(s, key=s.get) for s in map(prosody_scores, evidence)]
-    results["lexicon cue alone"] = [max(s, key=s.get) for s in (lexicon_scores(segment_text(e)) for e in evidence)]
-    print("\n## Emotion agreement on the labelled set (80 espeak-ng utterances, 10 per emotion)\n")
-    print("| writer | held-out test half (40) | tuning half (40) | all (80) |")
-    print("|---|---|---|---|")
-    for name, pred in results.items():
-        def acc(which):
-            idx = [k for k in range(len(items)) if which is None or split[k] == which]
-            return sum(pred[k] == truth[k] for k in idx) / len(idx)
-        print(f"| {name} | {acc('test'):.3f} | {acc('tune'):.3f} | {acc(None):.3f} |")
-    for name in ("rules (prosody + lexicon)", "embedded LM writer (SmolLM2 calibrated + cues)"):
-        pred = results[name]
-        confusion([(t, p) for t, p, s in zip(truth, pred, split) if s == "test"], f"### {name}, held-out half")
-        confusion(list(zip(truth, pred)), f"### {name}, all 80")
+    print("\n## Synthetic set (80 espeak-ng utterances of written emotional sentences, read one by one)\n")
+    print("| writer | accuracy |")
+    print("|---|---|")
+    for name in ("minilm", "smollm2", "rules"):
+        w = make_writer(name)
+        pred = [w.write([e])[0].emotion for e in evidence]    # lone lines: no neighbours
+        print(f"| {name} | {sum(p == t for p, t in zip(pred, truth)) / len(truth):.3f} |")
+
+
+def _fmt(v):
+    return "-" if v is None else f"{v:.3f}"
+
+
+def real(writers: list[str], baseline: str | None) -> None:
+    """The issue-13 measures per writer on the real-speech set (held-out part first)."""
+    from real_speech import evaluate, load_takes
+
+    from core.instruct import make_writer
+    takes = load_takes()
+    n = {k: sum(1 for t in takes if t.kind == k) for k in ("calm", "acted")}
+    mins = {k: sum(t.duration for t in takes if t.kind == k) / 60 for k in ("calm", "acted")}
+    print(f"\n## Real speech ({n['calm']} calm takes, {mins['calm']:.1f} min; {n['acted']} acted takes, "
+          f"{mins['acted']:.1f} min; baseline {baseline or 'auto'})\n")
+    print("Targets on the held-out part: calm strong <= 0.10, calm neighbours agree >= 0.75, acted family right >= 0.65.\n")
+    print("| writer | split | calm strong | calm neighbours agree | acted family right | writing s |")
+    print("|---|---|---|---|---|---|")
+    for name in writers:
+        w = make_writer(name)
+        w.write(takes[0].evidence)                                   # load its models outside the timing
+        scores = evaluate(w, takes, baseline)
+        for split in ("heldout", "tune"):
+            r = scores[split].row()
+            print(f"| {name} | {split} | {_fmt(r['calm strong'])} | {_fmt(r['calm neighbours agree'])} | "
+                  f"{_fmt(r['acted family right'])} | {scores[split].seconds:.2f} |")
+
+
+def tune(split: str = "tune") -> None:
+    """Grid search of the evidence weights (core.instruct.evidence.Weights) on one split: the best
+    acted family accuracy among the settings that keep calm speech calm (strong <= 0.05, neighbours
+    agree >= 0.85). Never run on the held-out split for choosing."""
+    import itertools
+    from dataclasses import replace
+
+    from real_speech import load_takes, written
+
+    from core.instruct.evidence import WEIGHTS, decide, gather
+    from core.instruct.scoring import family_hits, neighbour_agreement, strong_share
+    from core.project import Instruction
+    takes = [t for t in load_takes() if t.split == split]
+    cues = [gather(t.evidence, True) for t in takes]
+    grid = {"text": (0.7, 1.0, 1.4), "voice": (0.4, 0.8, 1.2), "sounds": (0.8, 1.5), "calm_prior": (0.5, 1.0, 1.5),
+            "switch": (1.5, 2.0, 3.0, 4.0), "switch_within": (0.5, 1.0)}
+    rows = []
+    for values in itertools.product(*grid.values()):
+        w = replace(WEIGHTS, **dict(zip(grid, values)))
+        strong = total = agree = pairs = hits = n = 0.0
+        for t, c in zip(takes, cues):
+            for x in c:
+                x.model = None
+            ds = decide(t.evidence, c, None, w)
+            out = written(t, [Instruction("x", d.emotion, d.intensity) for d in ds])
+            if t.kind == "calm":
+                a, b = strong_share(out, t.lines)
+                strong, total = strong + a, total + b
+                a, b = neighbour_agreement(out, t.lines)
+                agree, pairs = agree + a, pairs + b
+            else:
+                a, b = family_hits(out, t.lines)
+                hits, n = hits + a, n + b
+        rows.append((hits / n, strong / total, agree / pairs, dict(zip(grid, values))))
+    ok = [r for r in rows if r[1] <= 0.05 and r[2] >= 0.85]
+    ok.sort(key=lambda r: -r[0])
+    print(f"\n## Weight grid on the {split} split ({len(rows)} settings, {len(ok)} keep calm speech calm)\n")
+    for r in ok[:10]:
+        print(f"acted {r[0]:.3f}  calm strong {r[1]:.3f}  agree {r[2]:.3f}  {r[3]}")
+    print(f"current weights: {WEIGHTS}")
 
 
 def main() -> int:
@@ -129,12 +187,21 @@ def main() -> int:
     ap.add_argument("--cold", action="store_true", help="also time the first-ever load (dequantising)")
     ap.add_argument("--skip-accuracy", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
+    ap.add_argument("--synthetic", action="store_true", help="also the synthetic emotion_set.csv")
+    ap.add_argument("--writers", default="minilm,smollm2,rules")
+    ap.add_argument("--baseline", default=None, help="auto (default), calm, mild or an emotion")
+    ap.add_argument("--tune", action="store_true", help="grid-search the evidence weights on the tuning split")
     args = ap.parse_args()
+    if args.tune:
+        tune()
+        return 0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not args.skip_timing:
         timings(args.cold)
     if not args.skip_accuracy:
-        accuracy()
+        real(args.writers.split(","), args.baseline)
+        if args.synthetic:
+            synthetic()
     return 0
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core.fileio import atomic_write
+from core.instruct import DEFAULT_WRITER
 from core.instruct.wording import SYNONYMS
 from core.project import EMOTIONS
 
@@ -101,9 +102,10 @@ class BatchSettings:
     """How every line is made (the same for all lines). `threads` is the torch/Whisper thread
     count of each worker (None: the cores over the workers, or 1 on a Ray cluster)."""
 
-    writer: str = "smollm2"
+    writer: str = DEFAULT_WRITER
     llm_url: str | None = None
     llm_model: str | None = None
+    baseline: str = "auto"           # core.instruct.Baseline: auto, calm, mild or an emotion
     min_segment: float = 1.5
     max_segment: float = 8.0
     steps: int = 8
@@ -431,13 +433,14 @@ class Worker:
         result.duration = audio.duration
         timings["read"] = time.perf_counter() - t
         stage1 = listen_and_instruct(audio, script=line.script or None, writer=self.writer,
-                                     min_length=s.min_segment, max_length=s.max_segment)
+                                     min_length=s.min_segment, max_length=s.max_segment, baseline=s.baseline)
         timings["listen"] = stage1.timings["listen"] + stage1.timings["segment"]
         timings["instruct"] = stage1.timings["instruct"]
         result.warnings = list(audio.warnings) + list(stage1.warnings)
         project = make_project(audio, stage1, self.bundle.fps)
         project.settings.extra["stage1"] = {"writer": stage1.writer, "min_segment": s.min_segment,
-                                            "max_segment": s.max_segment, "script": bool(line.script)}
+                                            "max_segment": s.max_segment, "script": bool(line.script),
+                                            "baseline": s.baseline}
         project.settings.extra["batch"] = {"id": line.id, "seed": line.seed, "instruction": line.instruction,
                                            "emotion": line.emotion, "intensity": line.intensity}
         project.settings.sampling_steps, project.settings.guidance = s.steps, s.guidance
@@ -525,8 +528,9 @@ def run_batch(manifest: str | os.PathLike | Manifest, outdir: str | os.PathLike,
         raise BatchError(f"--workers must be at least 1, got {workers}")
     if settings.threads is not None and settings.threads < 1:
         raise BatchError(f"--threads must be at least 1, got {settings.threads}")
-    from core.instruct import make_writer
+    from core.instruct import Baseline, make_writer
     make_writer(settings.writer, llm_url=settings.llm_url, llm_model=settings.llm_model)   # a bad spec fails here
+    Baseline.parse(settings.baseline)
     model_id = model_identity(settings)
     settings = BatchSettings(**{**asdict(settings), "model": str(model_path(settings))})
 

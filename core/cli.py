@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from core.audio import Audio, AudioError, load_audio
+from core.instruct import DEFAULT_WRITER
 from core.project import EMOTIONS, MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, save_project
 from core.track import DEFAULT_FPS, FaceTrack
 
@@ -138,12 +139,26 @@ def _stage1_args(c: argparse.ArgumentParser) -> None:
 
 def _writer_args(c: argparse.ArgumentParser) -> None:
     """Who writes the instructions and how the take is cut (listen, generate, batch)."""
-    c.add_argument("--writer", default="smollm2",
-                   help="instruction writer: smollm2 (embedded), rules, or a local transformers model folder")
+    c.add_argument("--writer", default=DEFAULT_WRITER,
+                   help=f"instruction writer: minilm (text emotion model + voice), smollm2 (the same plus the "
+                        f"embedded language model), rules (lexicon + voice), or a local transformers model folder "
+                        f"(default {DEFAULT_WRITER})")
+    c.add_argument("--baseline", default="auto", type=_baseline,
+                   help="the take's starting point, departed from only where the evidence is strong: auto "
+                        "(calm by default), calm (a calm take), mild (nothing strong) or an emotion (happy, ...)")
     c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
     c.add_argument("--llm-model", help="the model name to ask the endpoint for")
     c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
     c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+
+
+def _baseline(value: str) -> str:
+    from core.instruct import Baseline
+    try:
+        Baseline.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def _stage2_args(c: argparse.ArgumentParser, steps_default: int | None = 8) -> None:
@@ -296,11 +311,12 @@ def _stage1(args, audio: Audio):
     bar, update = _progress(f"listening to {Path(args.audio).name}")
     with bar:
         result = listen_and_instruct(audio, script=script, writer=writer, min_length=args.min_segment,
-                                     max_length=args.max_segment, progress=lambda name, f: update(f))
+                                     max_length=args.max_segment, baseline=args.baseline,
+                                     progress=lambda name, f: update(f))
     for warning in audio.warnings + result.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)
     return result, {"writer": result.writer, "min_segment": args.min_segment, "max_segment": args.max_segment,
-                    "script": bool(script)}
+                    "script": bool(script), "baseline": args.baseline}
 
 
 def _project_path(path: str) -> Path:
@@ -428,7 +444,7 @@ def cmd_batch(args) -> int:
     for warning in manifest.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)
     settings = BatchSettings(writer=args.writer, llm_url=args.llm_url, llm_model=args.llm_model,
-                             min_segment=args.min_segment, max_segment=args.max_segment, steps=args.steps,
+                             baseline=args.baseline, min_segment=args.min_segment, max_segment=args.max_segment, steps=args.steps,
                              guidance=args.guidance, model=args.model, width=args.width, height=args.height,
                              antialias=args.antialias, threads=args.threads)
     summary = run_batch(manifest, args.output, settings, workers=args.workers, ray=args.ray,

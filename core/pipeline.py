@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from core.audio import Audio
-from core.instruct import InstructionWriter, make_writer
+from core.instruct import Baseline, InstructionWriter, make_writer
 from core.instruct.wording import parse
 from core.listen import Analysis, listen, segment
 from core.motion.checkpoint import MotionBundle
@@ -44,9 +44,12 @@ class Stage1Result:
 
 
 def listen_and_instruct(audio: Audio, *, script: str | None = None, writer: InstructionWriter | None = None,
-                        min_length: float = 1.5, max_length: float = 8.0,
+                        min_length: float = 1.5, max_length: float = 8.0, baseline: str | None = None,
                         progress: Callable[[str, float], None] | None = None) -> Stage1Result:
-    """Listen to `audio` (or align `script` to it), cut it into segments and write their instructions."""
+    """Listen to `audio` (or align `script` to it), cut it into segments and write their instructions,
+    departing from the take-wide `baseline` ("auto", "calm", "mild" or an emotion) only where the
+    evidence is strong. Each segment's evidence keeps why it got its emotion ("why")."""
+    Baseline.parse(baseline)            # a bad baseline fails before the listening
     timings: dict[str, float] = {}
 
     def step(name: str, fraction: float) -> float:
@@ -62,8 +65,10 @@ def listen_and_instruct(audio: Audio, *, script: str | None = None, writer: Inst
     t3 = step("writing instructions", 0.65)
     timings["segment"] = t3 - t2
     writer = writer or make_writer()
-    instructions = writer.write([p.evidence for p in pieces])
+    instructions = writer.write([p.evidence for p in pieces], baseline)
     timings["instruct"] = step("done", 1.0) - t3
+    for p, why in zip(pieces, writer.reasons):
+        p.evidence["why"] = why
     segments = [p.to_segment(ins) for p, ins in zip(pieces, instructions)]
     return Stage1Result(segments, analysis, writer.name, list(analysis.warnings) + list(writer.warnings), timings)
 

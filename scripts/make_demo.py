@@ -9,7 +9,7 @@ What it does, every step the product's own:
    rate and loudness offsets the training speech uses) and 0.7 s pauses between them, saved
    as 16-bit FLAC at eSpeak's 22.05 kHz;
 2. stage 1: the listener aligns the script to the speech and cuts it into segments; the
-   embedded language model (SmolLM2) writes each segment's instruction. Where the writer hears
+   default writer writes each segment's instruction. Where the writer hears
    another emotion than the line was written with, the line's own instruction replaces it
    (core.instruct.wording.compose, the product's wording; the inspector shows it as the
    user's), so the demo shows every mood the speech was meant to have;
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.audio import load_audio  # noqa: E402
-from core.instruct import compose, make_writer  # noqa: E402
+from core.instruct import DEFAULT_WRITER, compose, make_writer  # noqa: E402
 from core.motion.checkpoint import load_default_model  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project, user_instruction  # noqa: E402
 from core.project import MAIN_TRACK, save_project  # noqa: E402
@@ -104,7 +104,7 @@ def fixed_timestamps(path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", default=str(OUTPUT), help=f"project to write (default {OUTPUT})")
-    parser.add_argument("--writer", default="smollm2", help="instruction writer: smollm2 (default) or rules")
+    parser.add_argument("--writer", default=DEFAULT_WRITER, help=f"instruction writer: {DEFAULT_WRITER} (default), smollm2 or rules")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 from core.arkit import NUM_CHANNELS
 from core.audio import AUDIO_SUFFIXES, Audio
 from core.face import load_rig
+from core.instruct import DEFAULT_WRITER
 from core.project import MAIN_TRACK, SUFFIX, Project, load_project, save_project
 from core.track import FaceTrack
 from studio import autosave
@@ -53,6 +54,15 @@ def _bundle():
     return load_default_model()
 
 
+
+def _valid_baseline(value) -> str:
+    """A stored or chosen baseline, checked by the same rule the writer applies ("auto" if not)."""
+    from core.instruct import Baseline
+    try:
+        return Baseline.parse(str(value)).name if value else "auto"
+    except ValueError:
+        return "auto"
+
 class MainWindow(QMainWindow):
     def __init__(self, project: Project | None = None, path: str | Path | None = None, *,
                  settings: QSettings | None = None, autosave_folder: Path | None = None,
@@ -61,7 +71,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("avi-talking", "studio")
         self.autosave_folder = autosave_folder
         # Edit > Settings choices are remembered; a writer given here (the command line) wins
-        self.writer = writer or str(self.settings.value("studio/writer", "smollm2"))
+        self.writer = writer or str(self.settings.value("studio/writer", DEFAULT_WRITER))
+        self.baseline = _valid_baseline(self.settings.value("studio/baseline", "auto"))
         self.llm_url = str(self.settings.value("studio/llm_url", ""))
         self.llm_model = str(self.settings.value("studio/llm_model", ""))
         self.head = ""
@@ -288,12 +299,13 @@ class MainWindow(QMainWindow):
         from core.instruct import make_writer
         from core.pipeline import listen_and_instruct, make_project
         writer_name, url, model = self.writer, self.llm_url or None, self.llm_model or None
+        baseline = self.baseline
         path = Path(path)
 
         def run(progress):
             audio = load_audio(path)
             result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
-                                         progress=lambda name, f: progress.report(0.9 * f))
+                                         baseline=baseline, progress=lambda name, f: progress.report(0.9 * f))
             return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings)
         self.statusBar().showMessage(f"Listening to {path.name}...")
         self.worker.submit(Job(("import", str(path)), run, supersedes=lambda k: True))
@@ -490,13 +502,15 @@ class MainWindow(QMainWindow):
         from studio.settings import StudioSettings
         st = self.doc.project.settings
         return StudioSettings(self.writer, self.llm_url, self.llm_model, st.sampling_steps, st.guidance, st.fps,
-                              self.head)
+                              self.head, self.baseline)
 
     def apply_settings(self, chosen) -> None:
         """Use new settings: a new sampling setting regenerates the take, a new head previews.
         The writer, the endpoint and the head are remembered for the next start."""
         self.writer, self.llm_url, self.llm_model = chosen.writer, chosen.llm_url, chosen.llm_model
-        for key, value in (("writer", chosen.writer), ("llm_url", chosen.llm_url), ("llm_model", chosen.llm_model)):
+        self.baseline = _valid_baseline(chosen.baseline)
+        for key, value in (("writer", chosen.writer), ("llm_url", chosen.llm_url), ("llm_model", chosen.llm_model),
+                           ("baseline", self.baseline)):
             self.settings.setValue(f"studio/{key}", value)
         st = self.doc.project.settings
         if (chosen.sampling_steps, chosen.guidance) != (st.sampling_steps, st.guidance):
@@ -662,8 +676,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 "Face CSV (default on the first run: a copy of the demo project, "
                                                 "~/AVI-Talking/demo.avtp)")
     parser.add_argument("--audio", help="sound for a CSV take")
-    parser.add_argument("--writer", help="instruction writer for imports (smollm2, rules, a model folder; "
-                                             "default: the one chosen in Settings, else smollm2)")
+    parser.add_argument("--writer", help="instruction writer for imports (minilm, smollm2, rules, a model folder; "
+                                             f"default: the one chosen in Settings, else {DEFAULT_WRITER})")
     parser.add_argument("--screenshot", help="wait until all background work is done, save a picture of the "
                                              "window, and exit")
     args = parser.parse_args(argv)

@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
                                QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
+from core.instruct.evidence import why_text
 from core.instruct.wording import INTENSITY_ADVERBS, level, level_value, parse, rewrite
 from core.listen.describe import describe_prosody
 from core.project import EMOTIONS, Instruction, Segment
@@ -200,7 +201,11 @@ class Inspector(QWidget):
         self.loudness = QLabel()
         self.pace = QLabel()
         self.pace.setWordWrap(True)
-        for label in (self.timing, self.words, self.prosody, self.pitch, self.loudness, self.pace):
+        self.why = QLabel()
+        self.why.setWordWrap(True)
+        self.why.setToolTip("Why the writer chose this emotion: what the words and the voice say, sounds "
+                            "without words, the neighbouring segments and the take's baseline")
+        for label in (self.timing, self.words, self.prosody, self.pitch, self.loudness, self.pace, self.why):
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
         intensity_row = QHBoxLayout()
@@ -226,6 +231,7 @@ class Inspector(QWidget):
         evidence.addRow("Pitch", self.pitch)
         evidence.addRow("Loudness", self.loudness)
         evidence.addRow("Rate", self.pace)
+        evidence.addRow("Why", self.why)
 
         self.editor = QWidget()
         body = QVBoxLayout(self.editor)
@@ -305,8 +311,13 @@ class Inspector(QWidget):
             self.pitch.setText(pitch)
             self.loudness.setText(loud)
             self.pace.setText(pace)
+            reasons = ev.get("why") if isinstance(ev.get("why"), dict) else {}
+            # the reasons of the writer's choice, not of an emotion the user set since
+            why = why_text(reasons) if ins.writer != "user" and reasons.get("emotion") == ins.emotion else ""
+            self.why.setText(why)
             for label in (self.words, self.pitch, self.loudness, self.pace):
                 self.evidence.setRowVisible(label, listened)
+            self.evidence.setRowVisible(self.why, bool(why))
         finally:
             self._filling = False
 

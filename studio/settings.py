@@ -15,19 +15,28 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
-WRITERS = (("Embedded language model (SmolLM2-135M)", "smollm2"), ("Rules (prosody and word lexicon)", "rules"),
+from core.instruct import DEFAULT_WRITER
+from core.project import EMOTIONS
+
+WRITERS = (("Text emotion model + voice (MiniLM)", "minilm"),
+           ("The same + embedded language model (SmolLM2-135M)", "smollm2"),
+           ("Rules (word lexicon + voice)", "rules"),
            ("Local transformers model folder", "folder"), ("OpenAI-compatible endpoint", "endpoint"))
+BUILT_IN = ("minilm", "smollm2", "rules")
+BASELINES = (("Auto: calm unless the speech says otherwise", "auto"), ("Calm take", "calm"),
+             ("Mild: nothing strong", "mild")) + tuple((f"Mostly {e}", e) for e in EMOTIONS if e != "neutral")
 
 
 @dataclass
 class StudioSettings:
-    writer: str = "smollm2"          # "smollm2", "rules", a model folder path
+    writer: str = DEFAULT_WRITER     # "minilm", "smollm2", "rules", a model folder path
     llm_url: str = ""                # an OpenAI-compatible endpoint (then writer is ignored)
     llm_model: str = ""
     sampling_steps: int = 8
     guidance: float = 2.0
     fps: float = 30.0                # the motion model's rate; shown, not editable
     head: str = ""                   # a GLB with ARKit morph targets; "" = the built-in head
+    baseline: str = "auto"           # imports: core.instruct.Baseline (auto, calm, mild or an emotion)
 
 
 class SettingsDialog(QDialog):
@@ -49,20 +58,27 @@ class SettingsDialog(QDialog):
         head_row = QHBoxLayout()
         head_row.addWidget(self.head, 1)
         head_row.addWidget(browse)
+        self.baseline = QComboBox()
+        for label, key in BASELINES:
+            self.baseline.addItem(label, key)
+        self.baseline.setCurrentIndex(max(0, self.baseline.findData(settings.baseline)))
+        self.baseline.setToolTip("Where the writer starts from when a recording is imported; it departs from "
+                                 "it only where the words and the voice say so clearly")
         if settings.llm_url:
-            self.writer.setCurrentIndex(3)
+            self.writer.setCurrentIndex(self.writer.findData("endpoint"))
             self.url.setText(settings.llm_url)
             self.model.setText(settings.llm_model)
-        elif settings.writer in ("smollm2", "rules"):
-            self.writer.setCurrentIndex(0 if settings.writer == "smollm2" else 1)
+        elif settings.writer in BUILT_IN:
+            self.writer.setCurrentIndex(self.writer.findData(settings.writer))
         else:
-            self.writer.setCurrentIndex(2)
+            self.writer.setCurrentIndex(self.writer.findData("folder"))
             self.folder.setText(settings.writer)
         form = QFormLayout(self)
         form.addRow("Instructions written by", self.writer)
         form.addRow("Model folder", self.folder)
         form.addRow("Endpoint URL", self.url)
         form.addRow("Endpoint model", self.model)
+        form.addRow("Imports start from", self.baseline)
         form.addRow("Sampling steps", self.steps)
         form.addRow("Instruction guidance", self.guidance)
         form.addRow("Frame rate", QLabel(f"{settings.fps:g} fps (the motion model's; exports resample)"))
@@ -87,10 +103,10 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> StudioSettings:
         key = self.writer.currentData()
-        writer = {"smollm2": "smollm2", "rules": "rules"}.get(key, self.folder.text().strip() or "smollm2")
+        writer = key if key in BUILT_IN else self.folder.text().strip() or DEFAULT_WRITER
         endpoint = key == "endpoint" and bool(self.url.text().strip())
-        return StudioSettings(writer="smollm2" if key == "endpoint" else writer,
+        return StudioSettings(writer=DEFAULT_WRITER if key == "endpoint" else writer,
                               llm_url=self.url.text().strip() if endpoint else "",
                               llm_model=self.model.text().strip() if endpoint else "",
                               sampling_steps=self.steps.value(), guidance=self.guidance.value(), fps=self._fps,
-                              head=self.head.text().strip())
+                              head=self.head.text().strip(), baseline=str(self.baseline.currentData()))

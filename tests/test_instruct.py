@@ -66,7 +66,9 @@ def test_compose_parse_round_trip_all_emotions_and_intensities():
                 phrases = [Phrase(a, (0.37 * step + 0.21 * j) % 1.0) for j, a in enumerate(VOCABULARY[emotion][:count])]
                 text = compose(emotion, intensity, phrases)
                 e, i, p = parse(text, strict=True)
-                assert e == emotion and level(i) == level(intensity)
+                assert e == emotion
+                if emotion != "neutral":     # calm carries its degree in its actions ("A person feels calm ...")
+                    assert level(i) == level(intensity)
                 assert [q.action for q in p] == [q.action for q in phrases]
                 assert compose(e, i, p) == text          # the text is the source of truth
             assert is_instruction(compose(emotion, intensity))
@@ -101,12 +103,18 @@ def test_describe_prosody():
 
 # --- rules ------------------------------------------------------------------------------------
 
+def alone(writer, segments):
+    """Each segment written as a take of its own (a list is one take, decided jointly)."""
+    return [writer.write([e])[0] for e in segments]
+
+
 def test_rules_writer_gets_clear_lines_right():
     w = RulesWriter()
-    out = w.write(SEGMENTS)
+    out = alone(w, SEGMENTS)
     check_instructions(out, len(SEGMENTS), {"rules"})
     assert [o.emotion for o in out] == EXPECTED
     assert out[0].intensity > out[3].intensity
+    check_instructions(w.write(SEGMENTS), len(SEGMENTS), {"rules"})      # one take: decided jointly
     assert w.write([]) == [] and w.write([{}])[0].emotion == "neutral"    # no evidence at all
 
 
@@ -121,17 +129,14 @@ def test_embedded_writer_batched_valid_deterministic(embedded):
     out = embedded.write(SEGMENTS)
     check_instructions(out, len(SEGMENTS), {"smollm2-135m"})
     assert embedded.warnings == []
-    # the clear lines; the plain one is not asserted: the LM writer's known weakness is neutral
-    # (8/10 on the labelled set, the others read as contempt), see benchmarks/bench_instruct.py
-    assert [o.emotion for o in out[:3]] == EXPECTED[:3]
+    assert [o.emotion for o in alone(embedded, SEGMENTS)] == EXPECTED
     assert [o.text for o in embedded.write(SEGMENTS)] == [o.text for o in out]     # deterministic
     # batch composition does not matter: each segment with its neighbours given explicitly
     fixed = [dict(e, context={"previous": SEGMENTS[i - 1]["text"] if i else "",
                               "next": SEGMENTS[i + 1]["text"] if i + 1 < len(SEGMENTS) else ""})
              for i, e in enumerate(SEGMENTS)]
     assert [o.text for o in reversed(embedded.write(list(reversed(fixed))))] == [o.text for o in out]
-    assert [embedded.write([e])[0].text for e in fixed[:2]] == [o.text for o in out[:2]]
-    assert make_writer().name == "smollm2-135m"
+    assert make_writer("smollm2").name == "smollm2-135m" and make_writer().name == "minilm"
 
 
 def test_second_load_hits_the_cache(embedded):

@@ -207,12 +207,14 @@ def test_settings_change_sampling_and_the_preview_head(qtbot, tmp_path, take, mo
     before = w.doc.track.data.copy()
     dialog = SettingsDialog(w.current_settings(), w)
     dialog.steps.setValue(4)
-    dialog.writer.setCurrentIndex(1)                               # rules
+    dialog.writer.setCurrentIndex(dialog.writer.findData("rules"))
+    dialog.baseline.setCurrentIndex(dialog.baseline.findData("calm"))
     head = tmp_path / "head.glb"
     write_glb(head, load_rig(), None)
     dialog.head.setText(str(head))
     w.apply_settings(dialog.result_settings())
-    assert w.writer == "rules" and w.doc.project.settings.sampling_steps == 4
+    assert w.writer == "rules" and w.doc.project.settings.sampling_steps == 4 and w.baseline == "calm"
+    assert w.settings.value("studio/baseline") == "calm"                # remembered for the next start
     assert w.viewport.rig is not load_rig() and w.viewport.rig.vertices.shape == load_rig().vertices.shape
     qtbot.waitUntil(lambda: not w.worker.busy and not np.array_equal(w.doc.track.data, before), timeout=60000)
     assert w.doc.track.frames == len(before)

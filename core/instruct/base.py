@@ -1,10 +1,13 @@
 """The InstructionWriter interface, validation, and the per-segment fallback to the rules.
 
 A writer turns the evidence of each segment of a take (what the listener found: "text", "words",
-"prosody", ...) into one Instruction per segment. Writers never raise for a bad answer of their
-model: what fails validation is repaired where it can be, else retried, else written by the
-rule-based writer for that segment; `Instruction.writer` says who wrote each, and the writer's
-`warnings` list (reset by every `write`) says what went wrong.
+"prosody", ...) into one Instruction per segment. Its backend (a language model, an endpoint)
+contributes per-segment scores or answers; the take is then decided jointly from those and the
+cues of every segment (core.instruct.evidence), so all writers share one calibration, one
+baseline and one smoothing. Writers never raise for a bad answer of their model: what fails
+validation is repaired where it can be, else retried, else left to the cues for that segment
+(credited to the rules); `Instruction.writer` says who wrote each, the writer's `warnings` list
+(reset by every `write`) says what went wrong, and `reasons` why each segment got its emotion.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
+from core.instruct.evidence import Baseline, decide, gather
 from core.instruct.wording import ACTIONS, VOCABULARY, Phrase, SYNONYMS, compose
 from core.project import EMOTIONS, Instruction
 
@@ -27,15 +33,26 @@ class InstructError(ValueError):
 
 @dataclass
 class Choice:
-    """What a backend decided for one segment, before it is worded."""
-    emotion: str
-    intensity: float
-    phrases: list[Phrase]
-    scores: dict[str, float] = field(default_factory=dict)     # per-emotion probabilities, if any
+    """What a backend contributes for one segment, before the take is decided jointly.
 
-    def instruction(self, writer: str) -> Instruction:
-        text = compose(self.emotion, self.intensity, self.phrases)
-        return Instruction(text=text, emotion=self.emotion, intensity=round(float(self.intensity), 3), writer=writer)
+    `model`: the backend's own log-scores over EMOTIONS (a language model's calibrated label
+    scores), or None; `emotion`/`intensity`/`phrases`: an answer the backend gave outright (an
+    endpoint), or None; its emotion counts as strong evidence and its phrases are kept when the
+    take's decision agrees."""
+    model: list[float] | None = None
+    emotion: str | None = None
+    intensity: float | None = None
+    phrases: list[Phrase] = field(default_factory=list)
+
+    def scores(self) -> np.ndarray | None:
+        if self.model is not None:
+            return np.asarray(self.model, float)
+        if self.emotion is not None:
+            return np.array([ANSWER_WEIGHT if e == self.emotion else 0.0 for e in EMOTIONS])
+        return None
+
+
+ANSWER_WEIGHT = 3.0      # an endpoint's outright answer, in log-domain units before Weights.model
 
 
 def segment_text(evidence: dict[str, Any]) -> str:
@@ -47,21 +64,28 @@ def segment_text(evidence: dict[str, Any]) -> str:
         return " ".join(text.split())
     words = evidence.get("words")
     if isinstance(words, list):
-        return " ".join(str(w.get("word", "")).strip() for w in words if isinstance(w, dict)).strip()
+        return " ".join(str(w.get("text", w.get("word", ""))).strip() for w in words if isinstance(w, dict)).strip()
     return ""
 
 
 class InstructionWriter:
-    """Base of all writers. Subclasses implement `_write` (a list of Choice or None per segment;
-    None = this segment failed, the rules take it over)."""
+    """Base of all writers. Subclasses implement `_write` (a Choice per segment: what their model
+    says; None = this segment failed and the cues alone decide it, credited to the rules). The
+    take is then decided jointly from every segment's cues (core.instruct.evidence)."""
 
     name = "writer"
+    uses_text_model = True      # the rules read the words with their lexicon instead
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
+        self.reasons: list[dict[str, Any]] = []   # per segment of the last write: why (for the inspector)
+        self.baseline = Baseline()
 
-    def write(self, segments_evidence: Sequence[dict[str, Any]]) -> list[Instruction]:
+    def write(self, segments_evidence: Sequence[dict[str, Any]],
+              baseline: Baseline | str | None = None) -> list[Instruction]:
         self.warnings = []
+        self.reasons = []
+        b = baseline if isinstance(baseline, Baseline) else Baseline.parse(baseline) if baseline else self.baseline
         segments = [e if isinstance(e, dict) else {} for e in segments_evidence]
         if not segments:
             return []
@@ -73,22 +97,30 @@ class InstructionWriter:
             self.warn(f"{self.name} failed for the whole take ({type(exc).__name__}: {exc}); "
                       f"the rule-based writer wrote all {len(segments)} instructions")
             choices = [None] * len(segments)
-        out: list[Instruction | None] = []
-        for i, c in enumerate(choices):
-            if c is None:
-                out.append(None)
-                continue
-            try:
-                out.append(c.instruction(self.name))
-            except ValueError as exc:
-                self.warn(f"segment {i}: invalid instruction from {self.name} ({exc}); the rules wrote it")
-                out.append(None)
-        missing = [i for i, ins in enumerate(out) if ins is None]
-        if missing:
-            from core.instruct.rules import RulesWriter
-            for i, ins in zip(missing, RulesWriter().write([segments[i] for i in missing])):
-                out[i] = ins
-        return out  # type: ignore[return-value]
+        try:
+            cues = gather(segments, self.uses_text_model)
+        except Exception as exc:  # noqa: BLE001 - a missing text model must not lose the take
+            self.warn(f"the text emotion model could not be used ({type(exc).__name__}: {exc}); "
+                      f"the words were read with the lexicon")
+            cues = gather(segments, False)
+        for c, ch in zip(cues, choices):
+            if ch is not None:
+                c.model = ch.scores()
+        decisions = decide(segments, cues, b)
+        out = []
+        for ev, ch, d in zip(segments, choices, decisions):
+            if ch is not None and ch.emotion == d.emotion and ch.phrases:
+                phrases = [Phrase(p.action, max(0.0, min(1.0, d.intensity - 0.15 * i))) for i, p in enumerate(ch.phrases)]
+            else:
+                from core.instruct.rules import pick_phrases
+                phrases = pick_phrases(d.emotion, d.intensity, ev)
+            who = self.name if ch is not None or not self._has_model else "rules"
+            out.append(Instruction(text=compose(d.emotion, d.intensity, phrases), emotion=d.emotion,
+                                   intensity=round(float(d.intensity), 3), writer=who))
+            self.reasons.append(d.reasons)
+        return out
+
+    _has_model = True           # False for writers whose _write is only a placeholder (the rules)
 
     def _write(self, segments: list[dict[str, Any]]) -> Iterable[Choice | None]:
         raise NotImplementedError
@@ -177,4 +209,4 @@ def choice_from_answer(answer: Any, evidence: dict[str, Any]) -> Choice:
     phrases = repair_phrases(answer.get("actions", answer.get("facial_actions", [])), emotion, intensity)
     if not phrases:
         phrases = pick_phrases(emotion, intensity, evidence)
-    return Choice(emotion, intensity, phrases)
+    return Choice(emotion=emotion, intensity=intensity, phrases=phrases)

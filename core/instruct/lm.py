@@ -5,14 +5,10 @@ The model's output is constrained by construction: it never generates free text.
 segment it reads a prompt (the segment's words, its neighbours' words, the prosody in words) that
 ends in "The speaker feels", and one batched forward pass gives the probability of each of the
 eight MEAD emotion words as the next word (the first token of each label; they are distinct).
-Those label scores are
-
-1. calibrated: the per-label bias the model shows on content-free prompts (no words, plain
-   voice; Zhao et al. 2021, "Calibrate before use") is subtracted, and
-2. combined with the prosody and lexicon cues of the rule-based writer (core.instruct.cues).
-
-Intensity comes from the voice's arousal and the combined confidence; the facial actions are a
-constrained choice from the chosen emotion's vocabulary (core.instruct.rules.pick_phrases).
+Those label scores are calibrated: the per-label bias the model shows on content-free prompts
+(no words, plain voice; Zhao et al. 2021, "Calibrate before use") is subtracted. They are one
+piece of evidence among the others (core.instruct.evidence: the text emotion model, the voice,
+sounds, the neighbours), weighted by Weights.model; the take is decided jointly there.
 """
 
 from __future__ import annotations
@@ -22,10 +18,11 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 from core.instruct.base import Choice, InstructionWriter, segment_text
-from core.instruct.cues import prosody_text, softmax
+from core.instruct.cues import prosody_text
 from core.instruct.models import EMBEDDED_NAME, load_causal_lm
-from core.instruct.rules import cue_scores, intensity_from, pick_phrases
 from core.project import EMOTIONS
 
 SYSTEM = ("You are an expert on emotional speech. You read what a person says and how their voice "
@@ -45,10 +42,6 @@ EXAMPLES: tuple[tuple[str, str], ...] = ()
 
 # Content-free prompts for calibration.
 CALIBRATION_TEXTS = ("", "N/A", "Okay.", "The text.")
-
-# Weights of the combination (log domain): model (calibrated) + cues.
-LM_WEIGHT = 1.0
-CUE_WEIGHT = 1.0
 
 MAX_WORDS = 60          # words of the segment kept in the prompt
 CONTEXT_WORDS = 8       # words of each neighbour kept
@@ -199,16 +192,30 @@ def is_silent(evidence: dict[str, Any]) -> bool:
     return evidence.get("kind") == "silence" or (not segment_text(evidence) and not evidence.get("prosody"))
 
 
+HEAD = Path(__file__).resolve().parents[2] / "resources" / "instruct" / "smollm2_head.npz"
+
+
+def hidden_features(tok: Any, model: Any, texts: Sequence[str], batch: int = 32) -> np.ndarray:
+    """(N, hidden) the mean of the model's last hidden layer over each text's tokens."""
+    import torch
+    rows = []
+    with torch.inference_mode():
+        for i in range(0, len(texts), batch):
+            part = [t if t.strip() else "." for t in texts[i:i + batch]]
+            enc = tok(part, return_tensors="pt", padding=True, truncation=True, max_length=96)
+            hidden = model(**enc, output_hidden_states=True).hidden_states[-1].float()
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            rows.append(((hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)).numpy())
+    return np.concatenate(rows) if rows else np.zeros((0, 0), np.float32)
+
+
 class LocalLMWriter(InstructionWriter):
     """A local causal LM by folder path (None = the embedded SmolLM2-135M-Instruct)."""
 
-    def __init__(self, model_path: str | Path | None = None, name: str | None = None,
-                 lm_weight: float = LM_WEIGHT, cue_weight: float = CUE_WEIGHT) -> None:
+    def __init__(self, model_path: str | Path | None = None, name: str | None = None) -> None:
         super().__init__()
         self.model_path = None if model_path is None else Path(model_path)
         self.name = name or (EMBEDDED_NAME if model_path is None else f"local:{Path(model_path).name}")
-        self.lm_weight = lm_weight
-        self.cue_weight = cue_weight
         self.use_neighbours = True      # False: each segment is read alone (evaluation of lone lines)
 
     def scorer(self) -> LabelScorer:
@@ -221,22 +228,45 @@ class LocalLMWriter(InstructionWriter):
         users = [user_prompt(e, b, a) for e, (b, a) in zip(segments, ctx)]
         return self.scorer().calibrated(users)
 
+    def head(self):
+        """The embedded model's emotion head (a classifier on its hidden states, trained by
+        scripts/train_text_emotion.py --smollm2-head), or None for other models."""
+        if self.model_path is not None or not HEAD.exists():
+            return None
+        from core.instruct.text_emotion import TextEmotionModel
+        if self._head is None:
+            self._head = TextEmotionModel.load(HEAD)
+        return self._head
+
+    _head = None
+
+    def head_scores(self, segments: Sequence[dict[str, Any]]) -> list[list[float] | None]:
+        """Per segment, log(p(emotion | words) / prior) from the head; None without words."""
+        tok, model = load_causal_lm(self.model_path)
+        head = self.head()
+        texts = [segment_text(e) for e in segments]
+        idx = [i for i, t in enumerate(texts) if t.strip()]
+        out: list[list[float] | None] = [None] * len(segments)
+        if idx:
+            probs = head.probabilities(hidden_features(tok, model, [texts[i] for i in idx]))
+            for i, p in zip(idx, probs):
+                out[i] = list(np.log(np.clip(p, 1e-6, 1.0)) - np.log(head.prior))
+        return out
+
     def _write(self, segments: list[dict[str, Any]]) -> Iterable[Choice | None]:
+        if self.head() is not None:
+            return [Choice(model=s) for s in self.head_scores(segments)]
         read = [i for i, e in enumerate(segments) if not is_silent(e)]
         scored = dict(zip(read, self.model_scores([segments[i] for i in read]) if read else []))
         out: list[Choice | None] = []
-        for i, evidence in enumerate(segments):
+        for i in range(len(segments)):
             if i not in scored:
-                out.append(None)                    # silence: the rules write a neutral face
+                out.append(Choice())                # silence: nothing for the model to read
                 continue
             scores = scored[i]
             if not all(math.isfinite(v) for v in scores.values()):
-                self.warn(f"{self.name}: non-finite label scores; the rules wrote this segment")
+                self.warn(f"{self.name}: non-finite label scores; the cues alone decided segment {i}")
                 out.append(None)
                 continue
-            cues = cue_scores(evidence)
-            probs = softmax({e: self.lm_weight * scores[e] + self.cue_weight * cues[e] for e in EMOTIONS})
-            emotion = max(EMOTIONS, key=lambda e: probs[e])
-            intensity = intensity_from(emotion, evidence, probs[emotion])
-            out.append(Choice(emotion, intensity, pick_phrases(emotion, intensity, evidence), probs))
+            out.append(Choice(model=[scores[e] for e in EMOTIONS]))
         return out

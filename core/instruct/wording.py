@@ -6,8 +6,10 @@ The text is the single source of truth: the studio's emotion and intensity contr
 (`rewrite`), and stage 2 reads it. Everything here is pure Python and round-trips exactly:
 `compose(*parse(text)) == text` for every text `compose` can produce.
 
-- emotion: one of the eight MEAD emotions, written as an adjective ("contemptuous" for contempt);
-- intensity 0..1: a degree adverb before the adjective (five levels, `INTENSITY_ADVERBS`);
+- emotion: one of the eight MEAD emotions, written as an adjective ("contemptuous" for contempt;
+  neutral as "calm", without a degree adverb: "A person feels calm and speaks with ...");
+- intensity 0..1: a degree adverb before the adjective (five levels, `INTENSITY_ADVERBS`); for
+  calm, the degree of the leading facial action;
 - facial actions: FACS-based phrases "<part> <degree> <action>" from a fixed vocabulary
   (`ACTIONS`), each with its own degree adverb (`DEGREE_ADVERBS`).
 """
@@ -134,7 +136,10 @@ def compose(emotion: str, intensity: float, phrases: Iterable[Phrase | tuple | s
         raise ValueError(f"intensity must be within 0..1, got {intensity}")
     items = default_phrases(emotion, intensity) if phrases is None else [
         _as_phrase(p, intensity, i) for i, p in enumerate(phrases)]
-    head = f"A person feels {INTENSITY_ADVERBS[level(intensity)]} {ADJECTIVES[emotion]}"
+    # Calm reads naturally without a degree ("A person feels calm", not "mildly neutral"); its
+    # facial actions carry the degree.
+    head = ("A person feels calm" if emotion == "neutral"
+            else f"A person feels {INTENSITY_ADVERBS[level(intensity)]} {ADJECTIVES[emotion]}")
     if not items:
         return head + "."
     return f"{head} and speaks with {', '.join(p.text for p in items)}."
@@ -227,6 +232,9 @@ def parse(text: str, strict: bool = False) -> tuple[str, float, list[Phrase]]:
                     intensity = level_value(_ADVERB_ALIASES[words[i - 1]])
                 break
     phrases = _find_phrases(text or "")
+    if emotion == "neutral" and intensity == 0.5 and phrases and not re.search(
+            r"\bfeels?\s+(?:" + _ADV_RE + r")\s+", text or "", re.I):
+        intensity = phrases[0].degree            # "feels calm": the leading action carries the degree
     if strict:
         if emotion is None:
             raise ValueError(f"no emotion in instruction {text!r}")

@@ -3,8 +3,9 @@
 The speech regions are packed end to end (with 0.1 s of silence between them) so Whisper sees
 few 30 s windows, and the word times are mapped back to the take's clock. Long takes go in
 blocks of `asr_block` seconds of speech, so memory stays bounded. Hallucinations on non-speech
-(segments Whisper itself marks as probably silent, bracketed "[Music]" captions, symbols) are
-dropped.
+(segments Whisper itself marks as probably silent whose words are uncertain too, bracketed
+"[Music]" captions, symbols) are dropped; captions that name a sound with emotion ("(laughs)",
+"[sighs]") are kept as sounds.
 """
 
 from __future__ import annotations
@@ -77,11 +78,39 @@ def _fit_to_speech(words: list[Word], vad: list[tuple[float, float]]) -> None:
             w.start, w.end = start, end
 
 
-def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings) -> tuple[list[Word], list[str]]:
-    """Words with take times and probabilities, plus warnings."""
+# Captions Whisper writes for sounds without words, and the kind of sound each names.
+_SOUND_WORDS = (("laugh", "laughter"), ("chuckl", "laughter"), ("giggl", "laughter"), ("sigh", "sigh"),
+                ("sob", "sob"), ("cry", "sob"), ("crie", "sob"), ("weep", "sob"), ("scream", "scream"),
+                ("shout", "shout"), ("yell", "shout"), ("gasp", "gasp"))
+
+
+def sound_kind(caption: str) -> str | None:
+    """'laughter', 'sigh', 'sob', 'scream', 'shout' or 'gasp' for a caption like "(laughs)"."""
+    low = caption.lower()
+    for stem, kind in _SOUND_WORDS:
+        if stem in low:
+            return kind
+    return None
+
+
+def keep_segment(no_speech_prob: float, avg_logprob: float, word_probs: list[float]) -> bool:
+    """Whether a Whisper segment holds speech. Only speech regions reach Whisper, so a segment it
+    doubts (high no-speech probability, low log-probability) is dropped only when its words are
+    uncertain too: short, loud, acted lines ("Amazing!") get a high no-speech probability but are
+    heard clearly; hallucinations on noise are not."""
+    if no_speech_prob <= 0.6 or avg_logprob >= -0.8:
+        return True
+    return bool(word_probs) and float(np.mean(word_probs)) >= 0.55
+
+
+def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings
+               ) -> tuple[list[Word], list[tuple[str, float, float]], list[str]]:
+    """Words with take times and probabilities, the sounds Whisper captioned ((kind, start, end):
+    laughter, sighs, sobs, screams, shouts, gasps), and warnings."""
     warnings: list[str] = []
+    sounds: list[tuple[str, float, float]] = []
     if not vad:
-        return [], warnings
+        return [], sounds, warnings
     model = models.whisper()
     words: list[Word] = []
     dropped = 0
@@ -98,11 +127,18 @@ def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings)
             temperature=(0.0, 0.4, 0.8), no_speech_threshold=0.6, log_prob_threshold=-1.0,
             compression_ratio_threshold=2.4)
         for seg in segments:
-            if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8:
+            kind = sound_kind(seg.text) if _CAPTION.match(seg.text.strip()) else None
+            if kind:
+                sounds.append((kind, pack.to_take(float(seg.start)), pack.to_take(float(seg.end), is_end=True)))
+            if not keep_segment(seg.no_speech_prob, seg.avg_logprob, [float(w.probability) for w in seg.words or []]):
                 dropped += 1
                 continue
             for w in seg.words or []:
                 text = w.word.strip()
+                if text and _CAPTION.match(text) and sound_kind(text):
+                    start = pack.to_take(float(w.start))
+                    sounds.append((sound_kind(text), start, max(start + 0.1, pack.to_take(float(w.end), is_end=True))))
+                    continue
                 if not text or _NON_WORD.match(text) or _CAPTION.match(text):
                     continue
                 start = pack.to_take(float(w.start))
@@ -121,4 +157,4 @@ def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings)
             cur.end = max(cur.end, cur.start + 0.01)
     if dropped:
         warnings.append(f"{dropped} stretch(es) of sound looked like non-speech to the recogniser and were skipped")
-    return words, warnings
+    return words, sounds, warnings

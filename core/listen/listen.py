@@ -46,7 +46,8 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     t = clock()
     words: list[Word] = []
     if regions:
-        words, w = asr.transcribe(x, regions, s)
+        words, sounds, w = asr.transcribe(x, regions, s)
+        result.sounds = sounds
         warn += w
     result.timings["asr"] = clock() - t
     if words:

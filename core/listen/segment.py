@@ -239,6 +239,10 @@ def _evidence(a: Analysis, start: float, end: float, spans: list[tuple[float, fl
         "sources": {"transcript": a.transcript_source, "phones": a.phone_source},
     }
     ev["prosody"] = _summary(a, start, end, inside, before, after, phones, frames)
+    sounds = [{"kind": k, "start": round(s0, 3), "end": round(e0, 3)} for k, s0, e0 in a.sounds
+              if start <= (s0 + e0) / 2 < end]
+    if sounds:
+        ev["sounds"] = sounds
     low = [w.text for w in words if w.probability < 0.4]
     if low:
         ev["uncertain_words"] = low

@@ -58,6 +58,7 @@ class Analysis:
     words: list[Word] = field(default_factory=list)
     phones: list[Phone] = field(default_factory=list)
     vad: list[tuple[float, float]] = field(default_factory=list)     # speech regions, seconds
+    sounds: list[tuple[str, float, float]] = field(default_factory=list)   # (kind, start, end): laughter, sighs, ...
     f0: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))          # Hz, 0 when unvoiced
     voiced: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     energy_db: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))   # RMS dBFS
@@ -99,6 +100,7 @@ class Analysis:
             "text": self.text,
             "words": [w.to_json() for w in self.words],
             "speech_regions": [[round(s, 3), round(e, 3)] for s, e in self.vad],
+            "sounds": [[k, round(s, 3), round(e, 3)] for k, s, e in self.sounds],
             "speaker": {k: round(float(v), 3) for k, v in self.speaker.items()},
             "warnings": list(self.warnings),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},

@@ -66,7 +66,7 @@ def test_baseline_parse_and_effect():
     assert Baseline.parse("mild").cap == 0.4 and Baseline.parse("joyful").emotion == "happy"
     with pytest.raises(ValueError, match="unknown baseline"):
         Baseline.parse("purple")
-    w = make_writer("rules")
+    w = make_writer("minilm")
     plain = [{"text": "Okay, see you tomorrow.", "prosody": {}}]
     assert w.write(plain)[0].emotion == "neutral"
     assert w.write(plain, "happy")[0].emotion == "happy"     # the take's default emotion

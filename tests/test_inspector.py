@@ -73,6 +73,8 @@ def test_show_segment_fills_the_panel_and_never_emits(panel, qtbot, segment):
     assert panel.prosody.text() == segment.evidence["prosody_text"]
     assert f"{segment.evidence['prosody']['pitch_hz']:.0f} Hz" in panel.pitch.text()
     assert "dB" in panel.loudness.text()
+    # why the writer chose the emotion: the words' reading and the voice
+    assert panel.why.isVisible() and "words read" in panel.why.text() and "voice" in panel.why.text()
     assert f"{segment.start:.2f}" in panel.timing.text() and f"{segment.end:.2f}" in panel.timing.text()
     # another segment, then nothing: still no edit signals, and the panel disables itself
     other = copy.deepcopy(segment)

@@ -41,9 +41,9 @@ class Weights:
     text: float = 0.7           # x log(p(e | words) / prior(e))
     voice: float = 0.4          # x arousal x HIGH_AROUSAL[e]
     sounds: float = 0.8         # per detected sound
-    model: float = 0.5          # x the writer's own scores (LM calibrated log-probs)
-    calm_prior: float = 1.0     # added to neutral in every segment
-    switch: float = 2.0         # cost of changing family between neighbouring segments
+    model: float = 0.25         # x the writer's own scores (the language model's head, log p/prior)
+    calm_prior: float = 0.5     # added to neutral in every segment
+    switch: float = 3.0         # cost of changing family between neighbouring segments
     switch_within: float = 1.0  # cost of changing emotion inside a family
 
 

@@ -1,7 +1,7 @@
 """Batch throughput: lines per minute for many short dialogue lines, locally with 1 and 2 worker
 processes and through a local Ray instance.
 
-    .venv/bin/python benchmarks/bench_batch.py [--lines 200] [--writer smollm2|rules] [--exports fbx;csv]
+    .venv/bin/python benchmarks/bench_batch.py [--lines 200] [--writer minilm|smollm2|rules] [--exports fbx;csv]
                                                [--ray-workers 2] [--keep DIR]
 
 Makes --lines lines of real speech, 2-4 s each, cut at random places (seed 0) from the pyannote
@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.batch import BatchSettings, BatchSummary, run_batch  # noqa: E402
+from core.instruct import DEFAULT_WRITER  # noqa: E402
 from core.project import load_project  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "data" / "listen" / "sample.wav"
@@ -101,8 +102,8 @@ def same_lines(a: Path, b: Path, ids: list[str]) -> tuple[int, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=200)
-    ap.add_argument("--writer", default="smollm2", help="instruction writer (default: the embedded model, as "
-                                                        "`avitalk batch` uses)")
+    ap.add_argument("--writer", default=DEFAULT_WRITER, help=f"instruction writer (default: {DEFAULT_WRITER}, as "
+                                                            "`avitalk batch` uses)")
     ap.add_argument("--exports", default="", help="exports of every line, e.g. 'fbx;csv' (default: the project only)")
     ap.add_argument("--ray-workers", type=int, default=2, help="Ray actors (default 2)")
     ap.add_argument("--keep", help="write the lines and the outputs here instead of a temporary folder")

@@ -63,7 +63,7 @@ def test_intensity_is_mild_unless_words_and_voice_agree():
 
 def test_baseline_parse_and_effect():
     assert Baseline.parse(None).name == "auto" and Baseline.parse("calm").cap == 0.5
-    assert Baseline.parse("mild").cap == 0.4 and Baseline.parse("joyful").emotion == "happy"
+    assert Baseline.parse("mild").cap < 0.4 and Baseline.parse("joyful").emotion == "happy"
     with pytest.raises(ValueError, match="unknown baseline"):
         Baseline.parse("purple")
     w = make_writer("minilm")

@@ -1,19 +1,13 @@
-"""Emotion cues that need no language model: prosody and a lexicon.
-
-Both give a score per MEAD emotion (log-domain, higher = more likely); the rule-based writer adds
-them, the language-model writers add them to the model's calibrated label scores.
+"""Cues that need no model: the prosody's scaled features and words, and a lexicon.
 
 - Prosody: the listener's per-segment summary (evidence["prosody"], normalised per speaker:
   keys as core.listen writes them: pitch_level_st, pitch_range_st, pitch_trend_st_per_s,
   loudness_db, rate_relative, pause_before_s (the older names pitch_slope, rate_rel, pause_before
-  are read too);
-  pitch level/range in semitones, loudness in dB against the speaker, rate relative to the
-  speaker) compared with a prototype per emotion. The prototypes follow the direction of the
-  vocal-expression literature (Juslin & Laukka 2003, Banse & Scherer 1996): anger loud, fast,
-  high and wide; happiness high and wide; fear high and fast, narrow; surprise high, wide,
-  rising; sadness low, narrow, slow, quiet; disgust and contempt low, slow, falling.
+  are read too)) as scaled features (the facial-action choice leans on them) and in words for
+  a language model's prompt. The emotion evidence of the voice is core.instruct.evidence's.
 - Lexicon: VADER's valence (vaderSentiment) plus a small list of words that name or typically
-  carry each emotion, and punctuation (!, ?).
+  carry each emotion, and punctuation (!, ?): a score per MEAD emotion (log domain), the rules
+  writer's reading of the words.
 """
 
 from __future__ import annotations
@@ -27,23 +21,9 @@ from core.project import EMOTIONS
 
 # --- prosody ------------------------------------------------------------------------------
 
-# Feature order and their scales (what counts as "one unit" away from the speaker's norm).
-_FEATURES = ("pitch", "range", "loud", "rate", "slope")
+# Feature scales (what counts as "one unit" away from the speaker's norm).
 _SCALE = {"pitch": 2.5, "range": 3.0, "loud": 3.0, "rate": 0.15, "slope": 4.0}
 _NORMAL_RANGE_ST = 6.0   # typical pitch range of a phrase when the speaker's own is unknown
-
-# Prototypes in scaled units (pitch level, range vs normal, loudness, rate vs speaker, slope).
-_PROTOTYPES: dict[str, tuple[float, float, float, float, float]] = {
-    "neutral":   (0.0, 0.0, 0.0, 0.0, 0.0),
-    "happy":     (1.0, 1.0, 0.5, 0.4, 0.2),
-    "sad":       (-1.0, -0.8, -1.0, -1.2, -0.3),
-    "angry":     (0.8, 0.8, 1.5, 0.8, -0.2),
-    "surprised": (1.4, 1.2, 0.5, 0.0, 0.8),
-    "fearful":   (1.2, -0.3, -0.2, 1.0, 0.2),
-    "disgusted": (-0.8, -0.2, 0.0, -0.8, -0.6),
-    "contempt":  (-0.6, -0.5, 0.2, -0.5, -0.6),
-}
-_FEATURE_WEIGHT = {"pitch": 1.0, "range": 0.5, "loud": 1.0, "rate": 0.8, "slope": 0.4}
 
 
 def prosody_features(evidence: dict[str, Any]) -> dict[str, float] | None:
@@ -75,28 +55,6 @@ def prosody_features(evidence: dict[str, Any]) -> dict[str, float] | None:
         "rate": rate / _SCALE["rate"],
         "slope": (num("pitch_trend_st_per_s", num("pitch_slope", 0.0)) or 0.0) / _SCALE["slope"],
     }
-
-
-def prosody_scores(evidence: dict[str, Any]) -> dict[str, float]:
-    """Log-domain score per emotion from prosody (all zero without prosody)."""
-    f = prosody_features(evidence)
-    if f is None:
-        return {e: 0.0 for e in EMOTIONS}
-    x = {k: max(-3.0, min(3.0, v)) for k, v in f.items()}
-    out = {}
-    for e, proto in _PROTOTYPES.items():
-        d2 = sum(_FEATURE_WEIGHT[k] * (x[k] - c) ** 2 for k, c in zip(_FEATURES, proto))
-        out[e] = -0.5 * d2
-    return out
-
-
-def arousal(evidence: dict[str, Any]) -> float:
-    """0..1: how far the voice is from calm (loud, high, fast or very slow/quiet)."""
-    f = prosody_features(evidence)
-    if f is None:
-        return 0.4
-    mag = math.sqrt(f["pitch"] ** 2 + f["loud"] ** 2 + 0.5 * f["rate"] ** 2 + 0.3 * f["range"] ** 2)
-    return max(0.0, min(1.0, 0.25 + 0.3 * mag))
 
 
 def prosody_text(evidence: dict[str, Any]) -> str:

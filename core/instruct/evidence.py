@@ -78,8 +78,8 @@ class Baseline:
     """The take-wide starting point the writer departs from only where the evidence is strong.
 
     "auto" (default): calm is the default; "calm": a calm take (a much stronger calm prior and
-    intensity at most 0.5); "mild": any emotion, intensity at most 0.4; an emotion name ("happy"):
-    the take's default emotion instead of calm."""
+    intensity at most 0.5); "mild": any emotion, at most "mildly" (intensity under 0.4); an
+    emotion name ("happy"): the take's default emotion instead of calm."""
     emotion: str = "neutral"
     prior: float = 0.0          # added to `emotion` in every segment, on top of the calm prior
     cap: float = 0.9            # highest intensity written
@@ -93,7 +93,7 @@ class Baseline:
         if word in ("calm", "neutral"):
             return cls("neutral", 2.0, 0.5, "calm")
         if word == "mild":
-            return cls("neutral", 0.0, 0.4, "mild")
+            return cls("neutral", 0.0, 0.39, "mild")          # at most "mildly"
         from core.instruct.base import repair_emotion, InstructError
         try:
             emotion = repair_emotion(word)

@@ -7,7 +7,9 @@ Sources (each fetched with `apt-get download` and unpacked, never installed):
   CC-BY-SA-3.0), warzone2100-data's tutorial narration (GPL-2+), and the pyannote-audio sample
   (a friendly two-person phone call; already in tests/data/listen);
 - acted: hedgewars-data's English voice packs (ten characters, GFDL-1.3): threats, cheers,
-  alarm, grief and calm acknowledgements, each line played by the game in a known situation.
+  alarm, grief and calm acknowledgements, each line played by the game in a known situation;
+  and, held out whole as a second game never tuned on, nexuiz-data's player voices (eight
+  characters' team calls and taunts, GPL-2+) and warzone2100-data's taunts (three voices).
 
 The labels are tests/data/instruct/real_set.csv: one row per recorded line (source, file, line
 type, emotion, family, rough intensity, what Whisper hears in it, split); they were set by hand
@@ -50,7 +52,12 @@ PACKAGES = {
     "asterisk": ("asterisk-core-sounds-en-wav", "usr/share/asterisk/sounds/en_US_f_Allison"),
     "warzone": ("warzone2100-data", "usr/share/games/warzone2100/base.wz"),
     "hedgewars": ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices"),
+    "warzone-taunts": ("warzone2100-data", "usr/share/games/warzone2100/base.wz"),
+    "nexuiz": ("nexuiz-data", "usr/share/games/nexuiz/data/data.pk3"),
 }
+# The folder of each zipped source's speech: (zip member prefix, folder it is unpacked to).
+ZIPPED = {"warzone": ("audio/tutorial/", "tutorial"), "warzone-taunts": ("audio/taunts/", "taunts"),
+          "nexuiz": ("sound/player/", "player")}
 PYANNOTE = ROOT / "tests" / "data" / "listen" / "sample.wav"
 
 
@@ -61,21 +68,23 @@ def unpacked(source: str, cache: Path) -> Path:
     if not (root / inside).exists():
         cache.mkdir(parents=True, exist_ok=True)
         cmd = ["apt-get", "download", package]
-        if subprocess.run(cmd, cwd=cache, capture_output=True).returncode != 0:
+        if not list(cache.glob(f"{package}_*.deb")) and subprocess.run(cmd, cwd=cache, capture_output=True).returncode:
             subprocess.run(["apt-get", "update", "-qq"], check=True)
             subprocess.run(cmd, cwd=cache, check=True)
         deb = sorted(cache.glob(f"{package}_*.deb"))[-1]
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
         deb.unlink()
-    if inside.endswith(".wz"):              # warzone's game data is a zip: take its tutorial audio out
+    if source in ZIPPED:                    # the game data is a zip: take the speech out
         import zipfile
-        folder = root / "tutorial"
+        prefix, name = ZIPPED[source]
+        folder = root / name
         if not folder.is_dir():
             with zipfile.ZipFile(root / inside) as z:
-                for name in z.namelist():
-                    if name.startswith("audio/tutorial/") and name.endswith(".ogg"):
-                        folder.mkdir(exist_ok=True)
-                        (folder / Path(name).name).write_bytes(z.read(name))
+                for member in z.namelist():
+                    if member.startswith(prefix) and member.endswith(".ogg"):
+                        target = folder / member[len(prefix):]
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(z.read(member))
         return folder
     return root / inside
 

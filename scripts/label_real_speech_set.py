@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/label_real_speech_set.py      # about 10 minutes: Whisper hears every line
 
-The labels were set by hand, here, as data: which hedgewars line types belong to which emotion
-family and how intense they are (TYPES), which lines' words say something else than their type
+The labels were set by hand, here, as data: which hedgewars (and, for the second game held out
+whole, nexuiz and warzone taunt) line types belong to which emotion family and how intense they are (TYPES), which lines' words say something else than their type
 (UNCLEAR), which sources are calm, how lines are grouped into takes and which part is held out.
 Whisper tiny.en's transcript of every line is written beside its label (what the line says, for
 reading the set and for keeping these lines out of the text emotion model's training corpus).
@@ -106,6 +106,37 @@ def main() -> int:
         acc += dur + 0.6
         if acc > 45: g, acc = g + 1, 0.0
         if g >= 12: break
+    # a second game, held out whole: Nexuiz's player voices and Warzone 2100's taunts
+    nex, wzt = unpacked("nexuiz", cache), unpacked("warzone-taunts", cache)
+    NEXUIZ = {"hostile": [("taunt1", "angry", .6), ("taunt2", "angry", .6), ("taunt3", "angry", .6),
+                          ("teamshoot1", "angry", .5), ("teamshoot2", "angry", .5), ("teamshoot3", "angry", .5), ("teamshoot4", "angry", .5)],
+              "alarm": [("incoming", "fearful", .6), ("needhelp1", "fearful", .6), ("needhelp2", "fearful", .6), ("coverme", "fearful", .5)],
+              "calm": [("defend", "neutral", .2), ("meet", "neutral", .2), ("seenflag", "neutral", .2), ("freelance1", "neutral", .2),
+                       ("freelance2", "neutral", .2), ("attackinfive", "neutral", .2)]}
+    WZ = {"joy": [("haha", "happy", .6), ("hahaha", "happy", .7)],
+          "hostile": [("tme2die", "angry", .7), ("wanadie", "angry", .7), ("cmgetit", "angry", .6), ("tkethat", "angry", .6),
+                      ("hadenuf", "angry", .6), ("wntmore", "angry", .6), ("gmeover", "contempt", .5)]}
+    paths, meta = {}, []
+    for voice in sorted(p.name for p in nex.iterdir() if (p / "coms").is_dir()):
+        for fam, types in NEXUIZ.items():
+            for t, emo, inten in types:
+                f = nex / voice / "coms" / f"{t}.ogg"
+                if f.exists():
+                    key = f"nexuiz/{voice}/{t}"; paths[key] = f
+                    meta.append(dict(take=f"nexuiz-{voice}-{fam}", source="nexuiz", kind="acted", file=f"{voice}/coms/{t}.ogg",
+                                     line_type=t, emotion=emo, family=fam, intensity=inten, key=key, split="heldout"))
+    for v in (1, 2, 3):
+        for fam, types in WZ.items():
+            for t, emo, inten in types:
+                f = wzt / f"taunt{v}" / f"{t}{v}.ogg"
+                if f.exists():
+                    key = f"wz/{v}/{t}"; paths[key] = f
+                    meta.append(dict(take=f"warzone-taunts{v}-{fam}", source="warzone-taunts", kind="acted", file=f"taunt{v}/{t}{v}.ogg",
+                                     line_type=t, emotion=emo, family=fam, intensity=inten, key=key, split="heldout"))
+    heard2 = transcribe(paths)
+    for m in meta:
+        m["text"] = heard2[m.pop("key")][0]
+        rows.append(m)
     rows.append(dict(take="pyannote-sample", source="pyannote", kind="calm", file="sample.wav", line_type="phone call",
                      emotion="neutral", family="calm", intensity=.15, text="", split="heldout"))
     out = LABELS

@@ -329,3 +329,17 @@ def test_settings_are_remembered_and_a_failed_rewrite_says_why(qtbot, tmp_path, 
     qtbot.addWidget(again, before_close_func=lambda w: (w.doc.undo_stack.setClean(), w.worker.shutdown()))
     assert (again.writer, again.llm_url, again.llm_model) == ("rules", url, "big")
     close(again, qtbot)
+
+
+def test_an_import_starts_from_the_chosen_baseline_and_the_inspector_says_why(qtbot, tmp_path):
+    from studio.settings import StudioSettings
+    w = make_window(qtbot, tmp_path)
+    w.apply_settings(StudioSettings(writer="rules", baseline="calm"))
+    w.import_audio(Path(__file__).parent / "data" / "instruct" / "real" / "classic_hostile.flac")
+    qtbot.waitUntil(lambda: w.doc.track is not None and not w.worker.busy, timeout=90000)
+    segments = w.doc.project.segments
+    assert segments and all(s.evidence["why"]["baseline"] == "calm" for s in segments)
+    assert all(s.instruction.intensity <= 0.5 for s in segments)           # a calm take: nothing strong
+    w.inspector.show_segment(0, segments[0])
+    assert "baseline calm" in w.inspector.why.text()
+    close(w, qtbot)

@@ -147,33 +147,18 @@ def tune(split: str = "tune") -> None:
     import itertools
     from dataclasses import replace
 
-    from real_speech import load_takes, written
+    from real_speech import load_takes, score
 
     from core.instruct.evidence import WEIGHTS, decide, gather
-    from core.instruct.scoring import family_hits, neighbour_agreement, strong_share
-    from core.project import Instruction
     takes = [t for t in load_takes() if t.split == split]
-    cues = [gather(t.evidence, True) for t in takes]
+    cues = {t.name: gather(t.evidence, True) for t in takes}
     grid = {"text": (0.7, 1.0, 1.4), "voice": (0.4, 0.8, 1.2), "sounds": (0.8, 1.5), "calm_prior": (0.5, 1.0, 1.5),
             "switch": (1.5, 2.0, 3.0, 4.0), "switch_within": (0.5, 1.0)}
     rows = []
     for values in itertools.product(*grid.values()):
         w = replace(WEIGHTS, **dict(zip(grid, values)))
-        strong = total = agree = pairs = hits = n = 0.0
-        for t, c in zip(takes, cues):
-            for x in c:
-                x.model = None
-            ds = decide(t.evidence, c, None, w)
-            out = written(t, [Instruction("x", d.emotion, d.intensity) for d in ds])
-            if t.kind == "calm":
-                a, b = strong_share(out, t.lines)
-                strong, total = strong + a, total + b
-                a, b = neighbour_agreement(out, t.lines)
-                agree, pairs = agree + a, pairs + b
-            else:
-                a, b = family_hits(out, t.lines)
-                hits, n = hits + a, n + b
-        rows.append((hits / n, strong / total, agree / pairs, dict(zip(grid, values))))
+        r = score(takes, lambda t: decide(t.evidence, cues[t.name], None, w))[split].row()
+        rows.append((r["acted family right"], r["calm strong"], r["calm neighbours agree"], dict(zip(grid, values))))
     ok = [r for r in rows if r[1] <= 0.05 and r[2] >= 0.85]
     ok.sort(key=lambda r: -r[0])
     print(f"\n## Weight grid on the {split} split ({len(rows)} settings, {len(ok)} keep calm speech calm)\n")

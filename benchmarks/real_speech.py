@@ -85,10 +85,16 @@ def written(take: Take, instructions) -> list[Written]:
 
 def evaluate(writer, takes: list[Take], baseline=None) -> dict[str, Scores]:
     """Scores per split ("tune", "heldout") of one writer over the takes."""
+    return score(takes, lambda take: writer.write(take.evidence, baseline))
+
+
+def score(takes: list[Take], instructions_of) -> dict[str, Scores]:
+    """Scores per split of the instructions `instructions_of(take)` gives (anything with
+    .emotion and .intensity per segment), timed."""
     out = {"tune": Scores(), "heldout": Scores()}
     for take in takes:
         t = time.perf_counter()
-        instructions = writer.write(take.evidence, baseline)
+        instructions = instructions_of(take)
         s = out[take.split]
         s.seconds += time.perf_counter() - t
         w = written(take, instructions)

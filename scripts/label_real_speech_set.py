@@ -70,7 +70,7 @@ def main() -> int:
                "Robot/Solong", "Mobster/Ohdear", "HillBilly/Hello", "Pirate/Hello", "Robot/Hello", "Russian/Hello",
                "Default/Hello", "Robot/Hmm"}
     rows = []
-    for pack in ["British","Classic","Default","HillBilly","Mobster","Pirate","Robot","Russian","Singer","Surfer"]:
+    for pack in PACKS:
         for fam, types in TYPES.items():
             for t, emo, inten in types:
                 key = f"{pack}/{t}"
@@ -80,7 +80,7 @@ def main() -> int:
                                  split="heldout" if pack in HELD else "tune"))
     # mixed takes: one character changing family (calm, then threats, then cheers, then grief), so the
     # joint decoding is measured on real changes too, not only on takes of one family
-    for pack in ["British","Classic","Default","HillBilly","Mobster","Pirate","Robot","Russian","Singer","Surfer"]:
+    for pack in PACKS:
         for fam in ("calm", "hostile", "joy", "sad"):
             for t, emo, inten in TYPES[fam][:5]:
                 key = f"{pack}/{t}"

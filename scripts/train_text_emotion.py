@@ -137,13 +137,14 @@ def main() -> int:
         from core.instruct.models import load_causal_lm
         tok, lm = load_causal_lm()
         raw = hidden_features(tok, lm, texts).astype(np.float32)
-        # standardised per dimension for the fit; folded back into the weights below
-        x_mean, x_std = raw.mean(axis=0), raw.std(axis=0) + 1e-6
-        x = ((raw - x_mean) / x_std / np.sqrt(raw.shape[1])).astype(np.float32)
+        # standardised per dimension (and to about unit length) for the fit; x = (raw - x_mean) /
+        # x_scale, folded back into the weights below
+        x_mean = raw.mean(axis=0)
+        x_scale = (raw.std(axis=0) + 1e-6) * np.sqrt(raw.shape[1])
+        x = ((raw - x_mean) / x_scale).astype(np.float32)
     else:
-        x = embed(texts)
-        x_mean, x_std = np.zeros(x.shape[1], np.float32), np.full(x.shape[1], 1.0 / np.sqrt(x.shape[1]), np.float32)
-        x_std = x_std * np.sqrt(x.shape[1])        # MiniLM's unit vectors are used as they are
+        x = embed(texts)                            # MiniLM's unit vectors are used as they are
+        x_mean, x_scale = np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
     t_embed = time.perf_counter() - t0
 
     xt, yt = torch.from_numpy(x[~test]), torch.from_numpy(y[~test])
@@ -159,8 +160,7 @@ def main() -> int:
             best = (acc, decay, w.detach().numpy(), b.detach().numpy(), pred)
     acc, decay, w, b, pred = best
     prior = np.bincount(y, minlength=len(EMOTIONS)) / len(y)
-    scale = x_std * (np.sqrt(x.shape[1]) if args.smollm2_head else 1.0)
-    w_raw = w / scale[:, None]
+    w_raw = w / x_scale[:, None]
     b_raw = b - x_mean @ w_raw
     model = TextEmotionModel(w_raw.astype(np.float32), b_raw.astype(np.float32), prior)
     out = Path(args.out)

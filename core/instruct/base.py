@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from core.instruct.evidence import Baseline, decide, gather
-from core.instruct.wording import ACTIONS, VOCABULARY, Phrase, SYNONYMS, compose
+from core.instruct.wording import ACTIONS, VOCABULARY, Phrase, SYNONYMS, compose, phrase_degree
 from core.project import EMOTIONS, Instruction
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Choice:
     `model`: the backend's own log-scores over EMOTIONS (a language model's calibrated label
     scores), or None; `emotion`/`intensity`/`phrases`: an answer the backend gave outright (an
     endpoint), or None; its emotion counts as strong evidence and its phrases are kept when the
-    take's decision agrees."""
+    take's decision agrees (their degrees, like every intensity, follow the take's decision)."""
     model: list[float] | None = None
     emotion: str | None = None
     intensity: float | None = None
@@ -69,23 +69,24 @@ def segment_text(evidence: dict[str, Any]) -> str:
 
 
 class InstructionWriter:
-    """Base of all writers. Subclasses implement `_write` (a Choice per segment: what their model
-    says; None = this segment failed and the cues alone decide it, credited to the rules). The
-    take is then decided jointly from every segment's cues (core.instruct.evidence)."""
+    """Base of all writers. Writers with a model (`has_model`) implement `_write`: a Choice per
+    segment, what their model says; None = this segment failed and the cues alone decide it,
+    credited to the rules. The take is then decided jointly from every segment's cues
+    (core.instruct.evidence)."""
 
     name = "writer"
     uses_text_model = True      # the rules read the words with their lexicon instead
+    has_model = True            # False: the cues alone decide (the rules, the text model)
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
         self.reasons: list[dict[str, Any]] = []   # per segment of the last write: why (for the inspector)
-        self.baseline = Baseline()
 
     def write(self, segments_evidence: Sequence[dict[str, Any]],
               baseline: Baseline | str | None = None) -> list[Instruction]:
         self.warnings = []
         self.reasons = []
-        b = baseline if isinstance(baseline, Baseline) else Baseline.parse(baseline) if baseline else self.baseline
+        b = baseline if isinstance(baseline, Baseline) else Baseline.parse(baseline)
         segments = [e if isinstance(e, dict) else {} for e in segments_evidence]
         if not segments:
             return []
@@ -107,23 +108,23 @@ class InstructionWriter:
             if ch is not None:
                 c.model = ch.scores()
         decisions = decide(segments, cues, b)
+        from core.instruct.rules import pick_phrases     # rules imports this module
         out = []
         for ev, ch, d in zip(segments, choices, decisions):
             if ch is not None and ch.emotion == d.emotion and ch.phrases:
-                phrases = [Phrase(p.action, max(0.0, min(1.0, d.intensity - 0.15 * i))) for i, p in enumerate(ch.phrases)]
+                phrases = [Phrase(p.action, phrase_degree(d.intensity, i)) for i, p in enumerate(ch.phrases)]
             else:
-                from core.instruct.rules import pick_phrases
                 phrases = pick_phrases(d.emotion, d.intensity, ev)
-            who = self.name if ch is not None or not self._has_model else "rules"
+            who = self.name if ch is not None or not self.has_model else "rules"
             out.append(Instruction(text=compose(d.emotion, d.intensity, phrases), emotion=d.emotion,
                                    intensity=round(float(d.intensity), 3), writer=who))
             self.reasons.append(d.reasons)
         return out
 
-    _has_model = True           # False for writers whose _write is only a placeholder (the rules)
-
     def _write(self, segments: list[dict[str, Any]]) -> Iterable[Choice | None]:
-        raise NotImplementedError
+        if self.has_model:
+            raise NotImplementedError
+        return [None] * len(segments)
 
     def warn(self, message: str) -> None:
         log.info(message)   # returned in .warnings; callers decide how to show it
@@ -195,7 +196,7 @@ def repair_phrases(value: Any, emotion: str, intensity: float) -> list[Phrase]:
         for p in found:
             if p.action in VOCABULARY[emotion] and all(p.action != q.action for q in out):
                 out.append(p)
-    rank = [Phrase(p.action, max(0.0, min(1.0, intensity - 0.15 * i))) for i, p in enumerate(out[:3])]
+    rank = [Phrase(p.action, phrase_degree(intensity, i)) for i, p in enumerate(out[:3])]
     return rank
 
 

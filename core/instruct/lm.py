@@ -217,6 +217,7 @@ class LocalLMWriter(InstructionWriter):
         self.model_path = None if model_path is None else Path(model_path)
         self.name = name or (EMBEDDED_NAME if model_path is None else f"local:{Path(model_path).name}")
         self.use_neighbours = True      # False: each segment is read alone (evaluation of lone lines)
+        self._head = None
 
     def scorer(self) -> LabelScorer:
         tok, model = load_causal_lm(self.model_path)
@@ -237,8 +238,6 @@ class LocalLMWriter(InstructionWriter):
         if self._head is None:
             self._head = TextEmotionModel.load(HEAD)
         return self._head
-
-    _head = None
 
     def head_scores(self, segments: Sequence[dict[str, Any]]) -> list[list[float] | None]:
         """Per segment, log(p(emotion | words) / prior) from the head; None without words."""

@@ -6,11 +6,11 @@ shared by all writers (`pick_phrases`).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
-from core.instruct.base import Choice, InstructionWriter
+from core.instruct.base import InstructionWriter
 from core.instruct.cues import prosody_features
-from core.instruct.wording import VOCABULARY, Phrase
+from core.instruct.wording import VOCABULARY, Phrase, phrase_degree
 
 def pick_phrases(emotion: str, intensity: float, evidence: dict[str, Any],
                  extra: dict[str, float] | None = None) -> list[Phrase]:
@@ -35,7 +35,7 @@ def pick_phrases(emotion: str, intensity: float, evidence: dict[str, Any],
         score[k] += max(-1.0, min(1.0, boosts.get(k, 0.0))) + (extra or {}).get(k, 0.0)
     count = 3 if intensity >= 0.75 and emotion != "neutral" else 2
     ranked = sorted(vocab, key=lambda k: (-score[k], vocab.index(k)))[:count]
-    return [Phrase(k, max(0.0, min(1.0, intensity - 0.15 * i))) for i, k in enumerate(ranked)]
+    return [Phrase(k, phrase_degree(intensity, i)) for i, k in enumerate(ranked)]
 
 
 class RulesWriter(InstructionWriter):
@@ -44,10 +44,7 @@ class RulesWriter(InstructionWriter):
 
     name = "rules"
     uses_text_model = False
-    _has_model = False
-
-    def _write(self, segments: list[dict[str, Any]]) -> Iterable[Choice | None]:
-        return [None] * len(segments)
+    has_model = False
 
 
 class TextModelWriter(InstructionWriter):
@@ -55,7 +52,4 @@ class TextModelWriter(InstructionWriter):
     model. About 0.1 s per take once MiniLM is loaded."""
 
     name = "minilm"
-    _has_model = False
-
-    def _write(self, segments: list[dict[str, Any]]) -> Iterable[Choice | None]:
-        return [None] * len(segments)
+    has_model = False

@@ -119,10 +119,10 @@ def quantise(value: float) -> float:
 def default_phrases(emotion: str, intensity: float, count: int = 2) -> list[Phrase]:
     """The most prototypical facial actions of an emotion, the first the strongest."""
     keys = VOCABULARY[emotion][:count]
-    return [Phrase(k, _phrase_degree(intensity, i)) for i, k in enumerate(keys)]
+    return [Phrase(k, phrase_degree(intensity, i)) for i, k in enumerate(keys)]
 
 
-def _phrase_degree(intensity: float, rank: int) -> float:
+def phrase_degree(intensity: float, rank: int) -> float:
     # The leading action carries the emotion's intensity, later ones a little less.
     return max(0.0, min(1.0, intensity - 0.15 * rank))
 
@@ -151,7 +151,7 @@ def _as_phrase(p: Phrase | tuple | str, intensity: float, rank: int) -> Phrase:
     elif isinstance(p, tuple):
         phrase = Phrase(str(p[0]), float(p[1]))
     elif isinstance(p, str) and p in ACTIONS:
-        phrase = Phrase(p, _phrase_degree(intensity, rank))
+        phrase = Phrase(p, phrase_degree(intensity, rank))
     elif isinstance(p, str):
         found = _find_phrases(p)
         if len(found) != 1:

@@ -135,9 +135,10 @@ def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings
                 continue
             for w in seg.words or []:
                 text = w.word.strip()
-                if text and _CAPTION.match(text) and sound_kind(text):
+                kind = sound_kind(text) if text and _CAPTION.match(text) else None
+                if kind:
                     start = pack.to_take(float(w.start))
-                    sounds.append((sound_kind(text), start, max(start + 0.1, pack.to_take(float(w.end), is_end=True))))
+                    sounds.append((kind, start, max(start + 0.1, pack.to_take(float(w.end), is_end=True))))
                     continue
                 if not text or _NON_WORD.match(text) or _CAPTION.match(text):
                     continue

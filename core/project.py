@@ -18,7 +18,6 @@ import io
 import json
 import lzma
 import math
-import numbers
 import os
 import re
 import zipfile
@@ -31,7 +30,10 @@ import numpy as np
 
 from core.arkit import BLENDSHAPES, NUM_CHANNELS
 from core.audio import Audio, AudioError, decode_audio
+from core import limits
 from core.fileio import atomic_write
+from core.limits import (MAX_INFLATED_UNCHECKED, MAX_INSTRUCTION_CHARS, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO,
+                         MAX_PROJECT_JSON, check_number)
 from core.track import DEFAULT_FPS, FaceTrack
 
 FORMAT_NAME = "avi-talking-studio-project"
@@ -49,6 +51,28 @@ class ProjectError(ValueError):
     """A project file could not be read; the message names the file and the problem."""
 
 
+class ProjectChanged(ProjectError):
+    """The project file changed on disk since it was read: saving over it would lose that change."""
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """Which file a path held when a project was read from it (a save replaces the file, so a new
+    save, by this program or another, gives a new inode and time)."""
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @staticmethod
+    def of(path: str | os.PathLike) -> FileStamp | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return FileStamp(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 # What reading a damaged zip archive raises: bad headers, CRC, sizes, a compression method or
 # encryption flag turned on by damage, a deflate (or bzip2, lzma) stream that does not decode.
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, RuntimeError,
@@ -63,14 +87,18 @@ class Instruction:
     writer: str = "user"            # who wrote it: "user", a language model's name, "rules"
 
     def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
         if not isinstance(self.text, str) or not isinstance(self.writer, str):
             raise ValueError(f"an instruction's text and writer are strings, got {_brief(self.text)} and "
                              f"{_brief(self.writer)}")
+        if len(self.text) > MAX_INSTRUCTION_CHARS:
+            raise ValueError(f"an instruction is at most {MAX_INSTRUCTION_CHARS} characters, this one has "
+                             f"{len(self.text)}")
         if self.emotion not in EMOTIONS:
-            raise ValueError(f"unknown emotion {self.emotion!r}; expected one of {', '.join(EMOTIONS)}")
-        if isinstance(self.intensity, bool) or not isinstance(self.intensity, numbers.Real) \
-                or not 0.0 <= self.intensity <= 1.0:
-            raise ValueError(f"intensity must be a number within 0..1, got {_brief(self.intensity)}")
+            raise ValueError(f"unknown emotion {_brief(self.emotion)}; expected one of {', '.join(EMOTIONS)}")
+        check_number("intensity", self.intensity, limits.INTENSITY)
 
 
 @dataclass
@@ -82,8 +110,15 @@ class Segment:
     evidence: dict[str, Any] = field(default_factory=dict)   # what the listener found (JSON-able)
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.start) and np.isfinite(self.end) and 0 <= self.start < self.end):
-            raise ValueError(f"a segment needs 0 <= start < end, got [{self.start}, {self.end})")
+        self.check()
+
+    def check(self) -> None:
+        if not (_is_number(self.start) and _is_number(self.end) and 0 <= self.start < self.end):
+            raise ValueError(f"a segment needs 0 <= start < end, got [{_brief(self.start)}, {_brief(self.end)})")
+        check_number("seed", self.seed, limits.SEED)
+        if not isinstance(self.evidence, dict):
+            raise ValueError(f"a segment's evidence is an object, got {type(self.evidence).__name__}")
+        self.instruction.check()
 
 
 @dataclass
@@ -94,12 +129,12 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)      # settings of later stages, kept as-is
 
     def __post_init__(self) -> None:
-        if not _is_number(self.fps) or not self.fps > 0:
-            raise ValueError(f"settings: fps must be a positive number, got {self.fps!r}")
-        if not isinstance(self.sampling_steps, int) or isinstance(self.sampling_steps, bool) or self.sampling_steps < 1:
-            raise ValueError(f"settings: sampling_steps must be a whole number of at least 1, got {self.sampling_steps!r}")
-        if not _is_number(self.guidance) or self.guidance < 0:
-            raise ValueError(f"settings: guidance must be a number of at least 0, got {self.guidance!r}")
+        self.check()
+
+    def check(self) -> None:
+        check_number("settings: fps", self.fps, limits.FPS)
+        check_number("settings: sampling_steps", self.sampling_steps, limits.STEPS)
+        check_number("settings: guidance", self.guidance, limits.GUIDANCE)
         if not isinstance(self.extra, dict):
             raise ValueError(f"settings: extra must be an object, got {type(self.extra).__name__}")
 
@@ -152,8 +187,36 @@ def _segment_json(s: Segment) -> dict[str, Any]:
 
 # --- saving -------------------------------------------------------------------------------
 
-def save_project(project: Project, path: str | os.PathLike) -> None:
-    """Write the project atomically: an existing file is replaced only by a complete one."""
+def check_project(project: Project) -> None:
+    """Apply the loader's rules to a project in memory (ValueError naming the part), so that no
+    project is saved that the loader would refuse."""
+    if not isinstance(project.settings, Settings):
+        raise ValueError("settings must be a Settings")
+    project.settings.check()
+    for i, seg in enumerate(project.segments):
+        try:
+            seg.check()
+        except ValueError as exc:
+            raise ValueError(f"segment {i}: {exc}") from None
+    for name, track in project.tracks.items():
+        if not isinstance(name, str) or not isinstance(track, FaceTrack):
+            raise ValueError(f"track {_brief(name)} is not a face track")
+        check_number(f"track {name!r}: fps", track.fps, limits.FPS)
+    if project.speech_features is not None and np.ndim(project.speech_features) != 2:
+        raise ValueError("the speech features must be frames x features")
+
+
+def save_project(project: Project, path: str | os.PathLike,
+                 unchanged_since: FileStamp | None = None) -> FileStamp:
+    """Write the project atomically: an existing file is replaced only by a complete one. Nothing
+    is written if the project breaks a rule the loader applies. With `unchanged_since` (the stamp
+    of the file when the project was read from it) the save is refused with ProjectChanged if the
+    file has been replaced since, by another program or another `avitalk`: its edit is kept, ours
+    is not written. Returns the stamp of the file written."""
+    try:
+        check_project(project)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ProjectError(f"{path}: not saved: {_short(exc)}") from exc
     doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -183,13 +246,24 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
         buf = io.BytesIO()
         np.save(buf, features, allow_pickle=False)
         members.append(("analysis/speech.npy", buf.getvalue()))
-    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
-    with atomic_write(path) as f, zipfile.ZipFile(f, "w") as z:
+    try:
+        text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError) as exc:       # NaN or a foreign object in the evidence or extra settings
+        raise ProjectError(f"{path}: not saved: {_short(exc)}") from exc
+
+    def still_unchanged(target: Path) -> None:
+        now = FileStamp.of(target)
+        if unchanged_since is not None and now != unchanged_since:
+            raise ProjectChanged(f"{path}: the file was changed by another program since it was read, so this "
+                                 f"edit was not saved over it; open it again and redo the edit, or save under "
+                                 f"another name")
+    with atomic_write(path, still_unchanged) as f, zipfile.ZipFile(f, "w") as z:
         z.writestr("project.json", text, compress_type=zipfile.ZIP_DEFLATED)
         for member, data in members:
             # Audio is stored as it came (usually already compressed); tracks deflate well.
             method = zipfile.ZIP_STORED if member.startswith("audio/") else zipfile.ZIP_DEFLATED
             z.writestr(member, data, compress_type=method)
+    return FileStamp.of(path)
 
 
 def _safe_name(name: str) -> str:
@@ -232,9 +306,14 @@ def load_project(path: str | os.PathLike) -> Project:
 def _read(z: zipfile.ZipFile, p: Path) -> Project:
     def blob(member: str) -> bytes:
         try:
-            return z.read(member)
+            info = z.getinfo(member)
         except KeyError:
             raise ProjectError(f"{p}: {member} is missing from the archive") from None
+        problem = _size_problem(info)
+        if problem:
+            raise ProjectError(f"{p}: {problem}")
+        try:
+            return z.read(info)
         except _ZIP_ERRORS as exc:                       # CRC, truncated or undecodable member
             raise ProjectError(f"{p}: {member} is damaged ({_short(exc)})") from exc
 
@@ -277,6 +356,19 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise ProjectError(f"{p}: {_short(exc)}") from exc
     return Project(audio=audio, segments=segments, tracks=tracks, settings=settings, speech_features=features)
+
+
+def _size_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a member is refused by the sizes the archive declares, before any of it is inflated
+    (zipfile never inflates past the declared size)."""
+    what, size = info.filename, info.file_size
+    cap = MAX_PROJECT_JSON if what == "project.json" else MAX_MEMBER_BYTES
+    if size > cap:
+        return f"{what} is {size / 2 ** 20:,.0f} MB; a project holds at most {cap / 2 ** 20:,.0f} MB there"
+    if size > MAX_INFLATED_UNCHECKED and size > MAX_MEMBER_RATIO * max(info.compress_size, 1):
+        return (f"{what} would inflate from {info.compress_size:,} to {size:,} bytes, more than "
+                f"{MAX_MEMBER_RATIO} times; the archive is not one this program wrote")
+    return None
 
 
 def _short(exc: BaseException) -> str:

@@ -95,7 +95,7 @@ class InstructionWriter:
             if len(choices) != len(segments):
                 raise InstructError(f"{self.name} returned {len(choices)} answers for {len(segments)} segments")
         except Exception as exc:  # noqa: BLE001 - a failing backend must not lose the take
-            self.warn(f"{self.name} failed for the whole take ({type(exc).__name__}: {exc}); "
+            self.warn(f"{self.name} failed for the whole take ({type(exc).__name__}: {printable(exc, 300)}); "
                       f"the rule-based writer wrote all {len(segments)} instructions")
             choices = [None] * len(segments)
         try:
@@ -127,8 +127,16 @@ class InstructionWriter:
         return [None] * len(segments)
 
     def warn(self, message: str) -> None:
+        message = printable(message, limit=None)
         log.info(message)   # returned in .warnings; callers decide how to show it
         self.warnings.append(message)
+
+
+def printable(text: object, limit: int | None = 400) -> str:
+    """One line of at most `limit` characters: control characters a server or a model sent
+    (NUL, CR, LF, escapes) are shown as escapes, never passed to the terminal."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
 
 
 # --- validation and repair of a model's structured answer ---------------------------------

@@ -11,16 +11,18 @@ makes the rules write the take at once, with a warning.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import socket
 import threading
 import time
 import urllib.error
-import urllib.request
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
-from core.instruct.base import Choice, InstructError, InstructionWriter, choice_from_answer, phrase_text
+from core.instruct.base import Choice, InstructError, InstructionWriter, choice_from_answer, phrase_text, printable
 from core.instruct.lm import neighbours, user_prompt
 from core.instruct.wording import ACTIONS, VOCABULARY
 from core.project import EMOTIONS
@@ -55,8 +57,57 @@ _FORMATS = (
 )
 
 
+MAX_REPLY_BYTES = 2 ** 20          # a chat completion of 80 tokens is a few kB
+
+
 class EndpointUnreachable(ConnectionError):
     pass
+
+
+def http_post(url: str, data: bytes, headers: dict[str, str], deadline: float) -> bytes:
+    """POST and read the whole answer within `deadline` seconds in all (connecting, the headers,
+    the body: a server that trickles bytes is cut off, as is one that says nothing). HTTP errors
+    raise urllib.error.HTTPError; a late answer TimeoutError; an answer over MAX_REPLY_BYTES
+    InstructError."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InstructError(f"{url}: not an http:// or https:// address")
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname, parts.port, timeout=deadline)
+    timed_out = threading.Event()
+
+    def cut_off() -> None:
+        timed_out.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)     # wakes the blocked read
+            except OSError:
+                pass
+    timer = threading.Timer(deadline, cut_off)
+    timer.daemon = True
+    timer.start()
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", path or "/", body=data, headers=headers)
+        resp = conn.getresponse()
+        body = resp.read(MAX_REPLY_BYTES + 1)
+        if timed_out.is_set():
+            raise TimeoutError(f"no complete answer within {deadline:g} s")
+        if len(body) > MAX_REPLY_BYTES:
+            raise InstructError(f"the server's answer is over {MAX_REPLY_BYTES // 2 ** 20} MB")
+        if resp.status >= 400:
+            raise urllib.error.HTTPError(url, resp.status, printable(resp.reason), resp.headers, None)
+        return body
+    except (OSError, http.client.HTTPException) as exc:
+        if timed_out.is_set():
+            raise TimeoutError(f"no complete answer within {deadline:g} s") from exc
+        if isinstance(exc, OSError):
+            raise
+        raise ConnectionError(f"a broken HTTP answer ({printable(exc, 120)})") from exc
+    finally:
+        timer.cancel()
+        conn.close()
 
 
 def extract_json(text: str) -> Any:
@@ -131,15 +182,16 @@ class EndpointWriter(InstructionWriter):
         for attempt in range(self.retries + 1):
             if self._unreachable:
                 raise EndpointUnreachable(self._unreachable)
-            req = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read().decode("utf-8", "replace"))
+                return json.loads(http_post(self.url, data, headers, self.timeout).decode("utf-8", "replace"))
             except urllib.error.HTTPError as exc:
                 if 400 <= exc.code < 500 and exc.code != 429:
                     raise                                # the request itself is refused: no retry
                 last = exc
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            except TimeoutError as exc:            # a server that is this slow is slow again: no retry
+                last = exc
+                break
+            except (ConnectionError, OSError) as exc:
                 last = exc
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise InstructError(f"the server's answer is not JSON ({exc})") from exc

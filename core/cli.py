@@ -6,12 +6,16 @@ import argparse
 import importlib.util
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
+from core import limits
 from core.audio import Audio, AudioError, load_audio
 from core.instruct import DEFAULT_WRITER
-from core.project import EMOTIONS, MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, save_project
+from core.limits import Range, check_number
+from core.project import (EMOTIONS, MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, locked_project,
+                          save_project)
 from core.track import DEFAULT_FPS, FaceTrack
 
 EXPORT_SUFFIXES = (".fbx", ".glb", ".csv")
@@ -23,22 +27,59 @@ class CliError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:           # --help, or a usage error already printed as one line
+        return int(exc.code or 0)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()              # here, so a closed pipe is seen here and not at exit
+        return code
+    except BrokenPipeError:
+        # `avitalk info take.avtp | head -2`: the reader has what it wanted; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("avitalk: interrupted; nothing was written under the target name", file=sys.stderr)
         return 130
-    except (CliError, AudioError, ProjectError, OSError, ValueError, RuntimeError) as exc:
-        print(f"avitalk: error: {exc}", file=sys.stderr)
+    except (CliError, AudioError, ProjectError, OSError, ValueError, RuntimeError, MemoryError) as exc:
+        print(f"avitalk: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "out of memory (the input is too large for this machine)"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the program's one-line errors: `avitalk: error: <problem>` and exit status 2."""
+
+    def error(self, message: str):
+        print(f"avitalk: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def ranged(name: str, r: Range):
+    """An argparse type: the option's text as a number within `r` (core.limits, the one range
+    the loader also applies), else argparse's one-line error `argument NAME: must be ...`."""
+    def parse(text: str):
+        try:
+            return check_number(name, int(text) if r.whole else float(text), r)
+        except ValueError:
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise argparse.ArgumentTypeError(f"must be {r.describe()}, got {shown!r}") from None
+    parse.__name__ = name            # what argparse calls the type in its own messages
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="avitalk", description="AVI-Talking Studio: expressive 3D talking faces from speech.")
+    p = _Parser(prog="avitalk", description="AVI-Talking Studio: expressive 3D talking faces from speech.")
     sub = p.add_subparsers(metavar="COMMAND")
 
     c = sub.add_parser("demo", help="open the bundled demo project in the studio (with no display: render it to an MP4)")
@@ -64,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--video", metavar="FILE.mp4", help="also render the performance to a video with the sound")
     _size_args(c)
     _stage2_args(c)
-    c.add_argument("--seed", type=int, default=0, help="variation of the whole take (default 0)")
+    c.add_argument("--seed", type=ranged("--seed", limits.SEED), default=0, help="variation of the whole take (default 0)")
     c.set_defaults(run=cmd_generate)
 
     c = sub.add_parser("batch", help="animate every line of a manifest (CSV or JSONL) into projects and exports, "
@@ -76,10 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--exports", default="", metavar="LIST",
                    help="exports of the lines whose manifest names none, e.g. 'fbx;csv' (fbx, glb, csv, mp4; "
                         "default: the project only)")
-    c.add_argument("--workers", type=int, metavar="N",
+    c.add_argument("--workers", type=ranged("--workers", limits.WORKERS), metavar="N",
                    help="worker processes, each loading the models once (default: the cores; with --ray ADDRESS: "
                         "the cluster's CPUs over --threads)")
-    c.add_argument("--threads", type=int, metavar="N",
+    c.add_argument("--threads", type=ranged("--threads", limits.WORKERS), metavar="N",
                    help="threads of each worker (default: the cores over the workers; 1 on a Ray cluster)")
     c.add_argument("--ray", metavar="ADDRESS|local",
                    help="run the lines as Ray actors on the cluster at ADDRESS (host:port of its head), or on a Ray "
@@ -94,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--segment", type=int, required=True, metavar="N", help="segment number as `avitalk info` shows it (from 0)")
     c.add_argument("--instruction", help="the segment's new instruction text")
     c.add_argument("--emotion", choices=EMOTIONS, help="rewrite the instruction for this emotion")
-    c.add_argument("--intensity", type=float, help="rewrite the instruction for this intensity (0..1)")
-    c.add_argument("--seed", type=int, help="the segment's variation seed (default: keep it)")
+    c.add_argument("--intensity", type=ranged("--intensity", limits.INTENSITY),
+                   help="rewrite the instruction for this intensity (0..1)")
+    c.add_argument("--seed", type=ranged("--seed", limits.SEED), help="the segment's variation seed (default: keep it)")
     c.add_argument("-o", "--output", help=f"write the result here instead ({SUFFIX})")
     _stage2_args(c, steps_default=None)
     c.set_defaults(run=cmd_regen)
@@ -110,14 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("export", help="export a take to FBX, GLB or Live Link CSV (by the output suffix)")
     c.add_argument("take", help="Live Link Face CSV or .avtp project")
     c.add_argument("-o", "--output", required=True, help="file to write: .fbx, .glb or .csv")
-    c.add_argument("--fps", type=float, help=f"frame rate of the exported animation (default {DEFAULT_FPS:g})")
+    c.add_argument("--fps", type=ranged("--fps", limits.FPS),
+                   help=f"frame rate of the exported animation (default: the take's, {DEFAULT_FPS:g} for a capture)")
     c.set_defaults(run=cmd_export)
 
     c = sub.add_parser("import", help="make a project from a captured take (Live Link Face CSV + audio)")
     c.add_argument("take", help="Live Link Face CSV")
     c.add_argument("--audio", help="the take's sound")
     c.add_argument("-o", "--output", required=True, help=f"project file to write ({SUFFIX})")
-    c.add_argument("--fps", type=float, default=DEFAULT_FPS, help="project frame rate")
+    c.add_argument("--fps", type=ranged("--fps", limits.FPS), default=DEFAULT_FPS, help="project frame rate")
     c.set_defaults(run=cmd_import)
 
     c = sub.add_parser("info", help="describe a project")
@@ -148,8 +191,10 @@ def _writer_args(c: argparse.ArgumentParser) -> None:
                         "(calm by default), calm (a calm take), mild (nothing strong) or an emotion (happy, ...)")
     c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
     c.add_argument("--llm-model", help="the model name to ask the endpoint for")
-    c.add_argument("--min-segment", type=float, default=1.5, help="shortest segment in seconds")
-    c.add_argument("--max-segment", type=float, default=8.0, help="longest segment in seconds")
+    c.add_argument("--min-segment", type=ranged("--min-segment", limits.SEGMENT_SECONDS), default=1.5,
+                   help="shortest segment in seconds")
+    c.add_argument("--max-segment", type=ranged("--max-segment", limits.SEGMENT_SECONDS), default=8.0,
+                   help="longest segment in seconds")
 
 
 def _baseline(value: str) -> str:
@@ -161,17 +206,25 @@ def _baseline(value: str) -> str:
     return value
 
 
+def _check_segment_lengths(args) -> None:
+    from core.listen.segment import check_lengths
+    check_lengths(args.min_segment, args.max_segment)
+
+
 def _stage2_args(c: argparse.ArgumentParser, steps_default: int | None = 8) -> None:
     keep = " (default: the project's)" if steps_default is None else ""
     c.add_argument("--model", help="a motion-model checkpoint (file or folder) instead of the shipped one")
-    c.add_argument("--steps", type=int, default=steps_default, help=f"sampling steps{keep or ' (default 8)'}")
-    c.add_argument("--guidance", type=float, default=None if steps_default is None else 2.0,
+    c.add_argument("--steps", type=ranged("--steps", limits.STEPS), default=steps_default,
+                   help=f"sampling steps{keep or ' (default 8)'}")
+    c.add_argument("--guidance", type=ranged("--guidance", limits.GUIDANCE), default=None if steps_default is None else 2.0,
                    help=f"instruction guidance strength{keep or ' (default 2.0)'}")
 
 
 def _size_args(c: argparse.ArgumentParser) -> None:
-    c.add_argument("--width", type=int, default=1280)
-    c.add_argument("--height", type=int, default=720)
+    c.add_argument("--width", type=ranged("--width", limits.VIDEO_SIZE), default=1280,
+                   help="video width in pixels (an odd one is rounded up to even; default 1280)")
+    c.add_argument("--height", type=ranged("--height", limits.VIDEO_SIZE), default=720,
+                   help="video height in pixels (an odd one is rounded up to even; default 720)")
     c.add_argument("--antialias", action="store_true", help="smooth edges (about 40%% slower)")
 
 
@@ -186,10 +239,10 @@ def load_take(path: str, audio_path: str | None = None, fps: float | None = None
         if track is None:
             raise CliError(f"{p}: the project has no animation yet (no '{MAIN_TRACK}' track)")
         audio = load_audio(audio_path) if audio_path else project.audio
-        return (track.resampled(fps) if fps else track), audio
+        return (track.resampled(fps) if fps is not None else track), audio
     if p.suffix.lower() == ".csv":
         from core.export.livelink import read_livelink_csv
-        track = read_livelink_csv(p, fps=fps or DEFAULT_FPS)
+        track = read_livelink_csv(p, fps=DEFAULT_FPS if fps is None else fps)
         return track, (load_audio(audio_path) if audio_path else None)
     raise CliError(f"{p}: expected a Live Link Face .csv or a {SUFFIX} project")
 
@@ -243,16 +296,17 @@ def cmd_demo(args) -> None:
 
 
 def _render(track: FaceTrack, audio: Audio | None, args, output: str | None = None) -> None:
-    from core.export.video import write_video
+    from core.export.video import video_size, write_video
     from core.face import load_rig
     output = output or args.output
     if Path(output).suffix.lower() != ".mp4":
         raise CliError(f"{output}: the video is written as MP4; name it .mp4")
+    width, height = video_size(args.width, args.height)
     bar, update = _progress(f"rendering {Path(output).name}")
     with bar:
-        write_video(output, load_rig(), track, audio, width=args.width, height=args.height,
+        write_video(output, load_rig(), track, audio, width=width, height=height,
                     antialias=args.antialias, progress=update)
-    print(f"wrote {output} ({track.frames} frames, {track.duration:.1f} s, {args.width}x{args.height})")
+    print(f"wrote {output} ({track.frames} frames, {track.duration:.1f} s, {width}x{height})")
 
 
 def cmd_export(args) -> None:
@@ -301,12 +355,7 @@ def cmd_import(args) -> None:
 def _stage1(args, audio: Audio):
     from core.instruct import make_writer
     from core.pipeline import listen_and_instruct
-    script = None
-    if args.script:
-        try:
-            script = Path(args.script).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CliError(f"{args.script}: cannot read the script ({exc})") from exc
+    script = read_script(args.script) if args.script else None
     writer = make_writer(args.writer, llm_url=args.llm_url, llm_model=args.llm_model)
     bar, update = _progress(f"listening to {Path(args.audio).name}")
     with bar:
@@ -319,6 +368,21 @@ def _stage1(args, audio: Audio):
                     "script": bool(script), "baseline": args.baseline}
 
 
+def read_script(path: str | os.PathLike) -> str:
+    """What is said, from a UTF-8 text file; refused, naming the file, if it is not a regular
+    file or is larger than any script of a take this program accepts."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise CliError(f"{path}: the script is not a regular file")
+        if st.st_size > limits.MAX_SCRIPT_BYTES:
+            raise CliError(f"{path}: the script is {st.st_size / 2 ** 20:,.1f} MB; a script is at most "
+                           f"{limits.MAX_SCRIPT_BYTES // 2 ** 20} MB (3 hours of speech is about 0.2 MB)")
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read the script ({exc})") from exc
+
+
 def _project_path(path: str) -> Path:
     out = Path(path)
     if out.suffix.lower() != SUFFIX:
@@ -329,6 +393,7 @@ def _project_path(path: str) -> Path:
 def cmd_listen(args) -> None:
     from core.pipeline import make_project
     out = _project_path(args.output)
+    _check_segment_lengths(args)
     audio = load_audio(args.audio)
     result, stage1 = _stage1(args, audio)
     project = make_project(audio, result, DEFAULT_FPS)
@@ -363,8 +428,7 @@ def cmd_generate(args) -> None:
             raise CliError(f"{t}: unknown export format {t.suffix or '(no suffix)'}; use .fbx, .glb or .csv")
     if args.video and Path(args.video).suffix.lower() != ".mp4":
         raise CliError(f"{args.video}: the video is written as MP4; name it .mp4")
-    if args.steps < 1 or args.guidance < 0:
-        raise CliError("--steps must be at least 1 and --guidance at least 0")
+    _check_segment_lengths(args)
     override = user_instruction(args.instruction) if args.instruction is not None else None
     audio = load_audio(args.audio)      # bad audio is refused before the model is loaded
     bundle = _load_model(args.model)
@@ -392,11 +456,19 @@ def cmd_generate(args) -> None:
 
 
 def cmd_regen(args) -> None:
+    src = Path(args.project)
+    out = _project_path(args.output) if args.output else src
+    # Held from reading to saving: another `avitalk regen` of the same file waits and then edits
+    # the result of this one, so neither edit is lost; anything else that replaced the file
+    # meanwhile (the studio) makes the save refuse instead of overwriting it.
+    with locked_project(src) as stamp:
+        _regen(args, src, out, stamp)
+
+
+def _regen(args, src: Path, out: Path, stamp) -> None:
     import time
     from core.instruct.wording import rewrite
     from core.pipeline import regenerate, user_instruction
-    src = Path(args.project)
-    out = _project_path(args.output) if args.output else src
     project = load_project(src)
     n = len(project.segments)
     if not 0 <= args.segment < n:
@@ -406,14 +478,10 @@ def cmd_regen(args) -> None:
     if args.instruction is not None:
         seg.instruction = user_instruction(args.instruction)
     if args.emotion is not None or args.intensity is not None:
-        if args.intensity is not None and not 0.0 <= args.intensity <= 1.0:
-            raise CliError(f"--intensity must be within 0..1, got {args.intensity}")
         seg.instruction = user_instruction(rewrite(seg.instruction.text, args.emotion, args.intensity))
     if args.seed is not None:
         seg.seed = args.seed
     if args.steps is not None:
-        if args.steps < 1:
-            raise CliError("--steps must be at least 1")
         project.settings.sampling_steps = args.steps
     if args.guidance is not None:
         project.settings.guidance = args.guidance
@@ -423,7 +491,7 @@ def cmd_regen(args) -> None:
     with bar:
         project.tracks[MAIN_TRACK] = regenerate(project, args.segment, bundle, callback=callback)
     took = time.perf_counter() - t0
-    save_project(project, out)
+    save_project(project, out, unchanged_since=stamp if out == src else None)
     print(f"wrote {out}: segment {args.segment} [{seg.start:.2f} - {seg.end:.2f} s] regenerated in {took:.2f} s "
           f"(seed {seg.seed}): {seg.instruction.text}")
 
@@ -438,8 +506,7 @@ def cmd_batch(args) -> int:
         exports = parse_exports(args.exports)
     except ValueError as exc:
         raise CliError(f"--exports: {exc}") from exc
-    if args.steps < 1 or args.guidance < 0:
-        raise CliError("--steps must be at least 1 and --guidance at least 0")
+    _check_segment_lengths(args)
     manifest = read_manifest(args.manifest, default_exports=exports)
     for warning in manifest.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)

@@ -23,11 +23,12 @@ from typing import Callable
 import numpy as np
 
 from core.audio import Audio
+from core.limits import MAX_INSTRUCTION_CHARS
 from core.instruct import Baseline, InstructionWriter, make_writer
 from core.instruct.wording import parse
 from core.listen import Analysis, listen, segment
 from core.motion.checkpoint import MotionBundle
-from core.motion.features import speech_features
+from core.motion.features import NUM_FEATURES, speech_features
 from core.motion.generate import Callback, generate, regenerate_frames
 from core.motion.text import EMBEDDING_SIZE, embed
 from core.project import MAIN_TRACK, Instruction, Project, Segment
@@ -78,7 +79,11 @@ def listen_and_instruct(audio: Audio, *, script: str | None = None, writer: Inst
 def user_instruction(text: str) -> Instruction:
     """An instruction a person typed: its emotion and intensity read from the text as well as
     the wording allows (no emotion named -> neutral)."""
-    text = " ".join(str(text).split())
+    text = str(text)
+    if len(text) > MAX_INSTRUCTION_CHARS:       # before any work on it: a pasted book is refused at once
+        raise ValueError(f"the instruction has {len(text):,} characters; an instruction is at most "
+                         f"{MAX_INSTRUCTION_CHARS:,}")
+    text = " ".join(text.split())
     if not text:
         raise ValueError("the instruction is empty")
     emotion, intensity, _ = parse(text)
@@ -98,7 +103,8 @@ def ensure_features(project: Project) -> np.ndarray:
     none yet (older or imported projects)."""
     fps = project.settings.fps
     feats = project.speech_features
-    if feats is not None and project.audio is not None and len(feats) == _frames(project):
+    # features of another shape (an older listener, a damaged project) are listened for again
+    if feats is not None and project.audio is not None and feats.shape == (_frames(project), NUM_FEATURES):
         return feats
     if project.audio is None:
         raise ValueError("the project has no audio to animate")

@@ -14,24 +14,31 @@ format version (which one, and that a newer AVI-Talking Studio is needed), a bad
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import lzma
 import math
 import os
 import re
+import time
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+try:
+    import fcntl
+except ImportError:                 # Windows: no advisory locks; saves still refuse a changed file
+    fcntl = None
 
 import numpy as np
 
 from core.arkit import BLENDSHAPES, NUM_CHANNELS
 from core.audio import Audio, AudioError, decode_audio
 from core import limits
-from core.fileio import atomic_write
+from core.fileio import atomic_write, real_target
 from core.limits import (MAX_INFLATED_UNCHECKED, MAX_INSTRUCTION_CHARS, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO,
                          MAX_PROJECT_JSON, check_number)
 from core.track import DEFAULT_FPS, FaceTrack
@@ -206,6 +213,44 @@ def check_project(project: Project) -> None:
         raise ValueError("the speech features must be frames x features")
 
 
+@contextlib.contextmanager
+def locked_project(path: str | os.PathLike, wait: float = 600.0) -> Iterator[FileStamp | None]:
+    """Hold the project file at `path` for a read-modify-write: a second holder of the same file
+    (another `avitalk regen`) waits until this one has saved, then reads what it saved. Yields the
+    stamp of the file as locked, for `save_project(..., unchanged_since=...)`; None (and no lock)
+    where the file cannot be opened, so that reading it gives the loader's own message.
+
+    A save replaces the file, so the lock is on the file the path names when it is taken: a waiter
+    that wakes to find the path naming a newer file locks that one instead."""
+    target = real_target(path)
+    give_up = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(target, os.O_RDONLY)
+        except OSError:
+            fd = None
+        if fd is None:
+            yield None
+            return
+        try:
+            if fcntl is not None:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > give_up:
+                            raise ProjectError(f"{path}: another program has held the project for over "
+                                               f"{wait:g} s; try again when it is done") from None
+                        time.sleep(0.05)
+            held, now = os.fstat(fd), FileStamp.of(target)
+            if now is not None and (held.st_dev, held.st_ino) == (now.device, now.inode):
+                yield now
+                return
+        finally:
+            os.close(fd)            # closing releases the lock
+
+
 def save_project(project: Project, path: str | os.PathLike,
                  unchanged_since: FileStamp | None = None) -> FileStamp:
     """Write the project atomically: an existing file is replaced only by a complete one. Nothing
@@ -285,6 +330,8 @@ def load_project(path: str | os.PathLike) -> Project:
         raise ProjectError(f"{p}: no such file")
     if p.is_dir():
         raise ProjectError(f"{p}: is a folder, not a project file")
+    if not p.is_file():
+        raise ProjectError(f"{p}: not a regular file (a device, FIFO or socket); give a project file")
     if p.stat().st_size == 0:
         raise ProjectError(f"{p}: the file is empty (0 bytes)")
     if not zipfile.is_zipfile(p):
@@ -351,6 +398,8 @@ def _read(z: zipfile.ZipFile, p: Path) -> Project:
         if doc.get("audio") is not None:
             meta = _require(doc, "audio", dict)
             audio = decode_audio(blob(_require(meta, "member", str)), _require(meta, "name", str))
+    except ProjectError:
+        raise                                     # already names the file (a member's own problem)
     except AudioError as exc:
         raise ProjectError(f"{p}: the embedded audio is unusable: {exc}") from exc
     except (ValueError, TypeError, KeyError, OverflowError) as exc:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core import limits
 from core.arkit import NUM_BLENDSHAPES, NUM_CHANNELS
+from core.limits import check_number
 
 DEFAULT_FPS = 30.0
 
@@ -24,9 +26,7 @@ class FaceTrack:
             raise ValueError(f"a FaceTrack holds frames x {NUM_CHANNELS} values, got shape {data.shape}")
         if not np.isfinite(data).all():
             raise ValueError("a FaceTrack must not hold NaN or infinite values")
-        if not (self.fps > 0 and np.isfinite(self.fps)):
-            raise ValueError(f"frame rate must be positive, got {self.fps}")
-        self.fps = float(self.fps)
+        self.fps = check_number("the frame rate", self.fps, limits.FPS)
         self.data = np.ascontiguousarray(data)
 
     @classmethod

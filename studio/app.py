@@ -30,7 +30,7 @@ from core.arkit import NUM_CHANNELS
 from core.audio import AUDIO_SUFFIXES, Audio
 from core.face import load_rig
 from core.instruct import DEFAULT_WRITER
-from core.project import MAIN_TRACK, SUFFIX, Project, load_project, save_project
+from core.project import MAIN_TRACK, SUFFIX, Project, ProjectChanged, load_project, save_project
 from core.track import FaceTrack
 from studio import autosave
 from studio.curves import CurvesPanel
@@ -448,13 +448,24 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: str | Path) -> bool:
         path = Path(path)
+        same_file = self.doc.path is not None and path == self.doc.path
         try:
-            save_project(self.doc.project, path)
+            try:
+                stamp = save_project(self.doc.project, path, unchanged_since=self.doc.stamp if same_file else None)
+            except ProjectChanged:
+                answer = QMessageBox.question(
+                    self, APP, f"{path} was changed by another program since it was opened here.\n\n"
+                               "Save over it anyway? Its changes will be lost. (Cancel, then File > Save As, "
+                               "keeps both.)",
+                    QMessageBox.Save | QMessageBox.Cancel, QMessageBox.Cancel)
+                if answer != QMessageBox.Save:
+                    return False
+                stamp = save_project(self.doc.project, path)
         except Exception as exc:
             QMessageBox.warning(self, APP, f"Cannot save {path}:\n{exc}")
             return False
         autosave.discard(self.doc.path, self.autosave_folder)
-        self.doc.path = path
+        self.doc.path, self.doc.stamp = path, stamp
         self.doc.undo_stack.setClean()
         self._update_title()
         self._remember(path)

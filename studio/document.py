@@ -32,7 +32,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.motion.checkpoint import MotionBundle
-from core.project import MAIN_TRACK, Instruction, Project, Segment
+from core.project import FileStamp, MAIN_TRACK, Instruction, Project, Segment
 from core.track import FaceTrack
 from studio.jobs import Job
 
@@ -83,6 +83,9 @@ class Document(QObject):
         super().__init__(parent)
         self.project = project
         self.path = Path(path) if path else None
+        # which file `path` held when the project was read or last saved: a save over a file that
+        # another program replaced since then asks first (core.project.save_project's check)
+        self.stamp = FileStamp.of(self.path) if self.path else None
         self.undo_stack = QUndoStack(self)
         self.selected = -1
         self.stale: list[Span] = []

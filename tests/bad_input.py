@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import os
 import socket
+import subprocess
+import sys
+import tempfile
+import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -265,3 +272,45 @@ def nonsense_server():
     a well-formed chat completion holding prose (NONSENSE) instead of the JSON object asked for."""
     from tests.chat_server import ChatServer
     return ChatServer(lambda body: NONSENSE)
+
+
+# --- running the installed command, measured ------------------------------------------------
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: list[str]
+    peak_mb: float        # the process's peak resident memory (with any children it waited for)
+    seconds: float
+
+
+# Started from this small launcher rather than from the test process itself: a child's peak
+# memory (ru_maxrss) counts the pages it shared with its parent between fork and exec, so a
+# command started straight from pytest (with torch and models loaded) would be charged for them.
+_LAUNCHER = """
+import os, signal, subprocess, sys
+proc = subprocess.Popen(sys.argv[3:])
+signal.signal(signal.SIGALRM, lambda *_: proc.kill())
+signal.alarm(int(sys.argv[2]))
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
+def run_measured(*args, timeout: float = 120, stdin=subprocess.DEVNULL) -> Run:
+    """The installed `avitalk ARGS` in a process of its own (as a user runs it): its exit status,
+    output, stderr lines, peak memory and wall time. A run past `timeout` is killed and fails."""
+    command = [str(Path(sys.executable).with_name("avitalk")), *map(str, args)]
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        t0 = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", _LAUNCHER, str(peak_file), str(math.ceil(timeout)), *command],
+                                stdin=stdin, capture_output=True)
+        seconds = time.perf_counter() - t0
+        assert seconds < timeout, f"avitalk {' '.join(command[1:])} ran past {timeout} s and was killed"
+        peak_kb = int(peak_file.read_text())
+    return Run(result.returncode, result.stdout.decode("utf-8", "replace"),
+               result.stderr.decode("utf-8", "replace").splitlines(), peak_kb / 1024, seconds)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import time
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -372,3 +374,268 @@ def test_fuzz_base_project_loads(small_project, tmp_path):
     (tmp_path / "small.avtp").write_bytes(small_project)
     project = load_project(tmp_path / "small.avtp")
     assert len(project.segments) == 2 and project.audio.duration == pytest.approx(0.2)
+
+
+# --- hardening: settings, concurrent edits, sizes, hangs (issue 14) -------------------------
+
+@pytest.fixture
+def saved(tmp_path) -> Path:
+    """A small real project on disk, and the bytes it started with (in `saved.original`)."""
+    return bad_input.write_project(tmp_path)
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("--guidance", "-1", "argument --guidance: must be a number from 0 to 20, got '-1'"),
+    ("--guidance", "nan", "argument --guidance: must be a number from 0 to 20, got 'nan'"),
+    ("--steps", "1000000", "argument --steps: must be a whole number from 1 to 200, got '1000000'"),
+    ("--seed", "99999999999999999999999", "argument --seed: must be a whole number from 0 to 9223372036854775807"),
+    ("--intensity", "inf", "argument --intensity: must be a number from 0 to 1, got 'inf'"),
+])
+def test_regen_refuses_a_setting_the_loader_would_refuse(saved, capsys, option, value, says):
+    """Found: `regen --guidance -1` saved a project that info/regen/export then refused."""
+    before = saved.read_bytes()
+    code, _, err = avitalk(capsys, "regen", saved, "--segment", "0", option, value)
+    assert_refused(code, err, says, f"(see `avitalk regen --help`)")
+    assert saved.read_bytes() == before
+    assert info(capsys, saved)["settings"]["guidance"] == 2.0
+
+
+@pytest.mark.parametrize("args, says", [
+    (["render", "{p}", "-o", "r.mp4", "--width", "0", "--height", "0"], "argument --width: must be a whole number from 16 to 4096 pixels, got '0'"),
+    (["render", "{p}", "-o", "r.mp4", "--width", "-5"], "argument --width: must be a whole number from 16 to 4096 pixels, got '-5'"),
+    (["render", "{p}", "-o", "r.mp4", "--height", "100000"], "argument --height: must be a whole number from 16 to 4096 pixels"),
+    (["demo", "--headless", "--width", "0"], "argument --width: must be"),
+    (["generate", "speech.wav", "-o", "g.avtp", "--video", "g.mp4", "--width", "0"], "argument --width: must be"),
+    (["export", "{p}", "-o", "x.fbx", "--fps", "1e6"], "argument --fps: must be a number from 1 to 240 frames per second, got '1e6'"),
+    (["export", "{p}", "-o", "x.fbx", "--fps", "0"], "argument --fps: must be a number from 1 to 240"),
+    (["batch", "m.csv", "-o", "out", "--workers", "0"], "argument --workers: must be a whole number from 1 to 1024"),
+    (["listen", "speech.wav", "-o", "l.avtp", "--min-segment", "3", "--max-segment", "4"],
+     "--max-segment must be at least twice --min-segment, got 3 and 4"),
+])
+def test_out_of_range_options_get_one_line(saved, capsys, monkeypatch, args, says):
+    """Found: `render --width 0` (and -5, 100000) printed a moderngl traceback; `export --fps 0`
+    became 30 without a word, `--fps 1e6` passed 6 GB."""
+    monkeypatch.chdir(saved.parent)
+    bad_input.write_speech(saved.parent)
+    code, _, err = avitalk(capsys, *[a.format(p=saved) for a in args])
+    assert_refused(code, err, says)
+    assert not list(saved.parent.glob("*.mp4")) and not list(saved.parent.glob("x.*"))
+
+
+def test_odd_video_size_is_reported_as_written(tmp_path, capsys):
+    """Found: `render --width 321` wrote 322 pixels and said 321."""
+    path = tmp_path / "short.avtp"
+    save_project(bad_input.make_project(seconds=0.3), path)
+    out = tmp_path / "r.mp4"
+    code, stdout, err = avitalk(capsys, "render", path, "-o", out, "--width", "321", "--height", "181")
+    assert code == 0 and not err and "321x181" not in stdout and stdout.strip().endswith("322x182)")
+    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                            "-of", "csv=p=0", str(out)], capture_output=True, text=True, check=True)
+    assert probe.stdout.strip() == "322,182"
+
+
+def test_no_saved_project_breaks_the_loaders_rules(tmp_path):
+    """One validator both ways: a project in memory that the loader would refuse is not saved,
+    and whatever is at the path stays as it was."""
+    from core.project import Settings
+    path = bad_input.write_project(tmp_path)
+    before = path.read_bytes()
+    project = load_project(path)
+    with pytest.raises(ValueError, match="settings: guidance must be a number from 0 to 20, got -1"):
+        Settings(guidance=-1)
+    for change, says in ((lambda p: setattr(p.settings, "guidance", -1.0), "settings: guidance must be"),
+                         (lambda p: setattr(p.settings, "sampling_steps", 100000), "sampling_steps must be a whole number from 1 to 200"),
+                         (lambda p: setattr(p.segments[0], "seed", 10 ** 30), "segment 0: seed must be"),
+                         (lambda p: setattr(p.segments[1].instruction, "text", "x" * 50_000), "at most 2000 characters"),
+                         (lambda p: p.segments[0].evidence.update(x=float("nan")), "Out of range float values")):
+        broken = load_project(path)
+        change(broken)
+        with pytest.raises(ProjectError, match=f"{path}: not saved: .*{says}"):
+            save_project(broken, path)
+        assert path.read_bytes() == before
+    save_project(project, path)
+    assert load_project(path).settings == project.settings
+
+
+def test_project_with_unbounded_steps_is_refused_by_the_loader(tmp_path, capsys):
+    """Found: `sampling_steps: 100000` in a project ran unbounded."""
+    path = bad_input.rewrite_project_json(bad_input.write_project(tmp_path), tmp_path / "steps.avtp",
+                                          lambda doc: {**doc, "settings": {**doc["settings"], "sampling_steps": 100000}})
+    code, _, err = avitalk(capsys, "regen", path, "--segment", "0")
+    assert_refused(code, err, f"{path}: settings: sampling_steps must be a whole number from 1 to 200, got 100000")
+
+
+def test_huge_instruction_is_refused_at_once(saved, capsys):
+    """Found: a 50 MB instruction took 79 s and 6.5 GB in `regen` (in-process: one argument of
+    the real command line cannot be that long, a script's call can)."""
+    before = saved.read_bytes()
+    t0 = time.perf_counter()
+    code, _, err = avitalk(capsys, "regen", saved, "--segment", "0", "--instruction", "happy " * 8_000_000)
+    assert_refused(code, err, "the instruction has 48,000,000 characters; an instruction is at most 2,000")
+    assert time.perf_counter() - t0 < 5 and saved.read_bytes() == before
+
+
+def test_two_regens_of_one_project_at_once_keep_both_edits(saved):
+    """Found: two `regen` runs on one project at the same time both exited 0 and the file kept one
+    edit. The second now waits for the first and edits its result."""
+    runs = [subprocess.Popen([str(AVITALK), "regen", str(saved), "--segment", str(i), "--instruction", text],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for i, text in ((0, "A person feels very happy and smiles widely."),
+                            (1, "A person feels quite sad and speaks with lip corners pulled down."))]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0 and not err.strip(), err
+    project = load_project(saved)
+    assert [s.instruction.text for s in project.segments] == [
+        "A person feels very happy and smiles widely.",
+        "A person feels quite sad and speaks with lip corners pulled down."]
+
+
+def test_save_over_a_file_changed_since_it_was_read_is_refused(saved):
+    """What the studio's Save meets when another program replaced the file it opened: the other
+    program's edit is kept and this save is refused (the studio then asks)."""
+    from core.project import FileStamp, ProjectChanged
+    stamp = FileStamp.of(saved)
+    mine = load_project(saved)
+    theirs = load_project(saved)
+    theirs.segments[0].seed = 7
+    save_project(theirs, saved)
+    mine.segments[0].seed = 8
+    with pytest.raises(ProjectChanged, match=f"{saved}: the file was changed by another program since it was read"):
+        save_project(mine, saved, unchanged_since=stamp)
+    assert load_project(saved).segments[0].seed == 7
+    stamp = save_project(mine, saved)                  # saved on purpose, without the check
+    save_project(mine, saved, unchanged_since=stamp)   # and the stamp it returns is the file's
+
+
+def test_saving_through_a_symlink_writes_its_target(saved):
+    """Found: saving through a symlink replaced the link with a file and left the project as it was."""
+    link = saved.parent / "link.avtp"
+    link.symlink_to(saved.name)
+    project = load_project(link)
+    project.segments[0].seed = 42
+    save_project(project, link)
+    assert link.is_symlink() and load_project(saved).segments[0].seed == 42
+
+
+def test_stale_part_files_are_cleaned_and_live_ones_kept(saved):
+    """A save killed midway leaves a hidden .part file; the next save removes it, but never the
+    .part file of a save still in progress (it holds a lock)."""
+    import fcntl
+    stale = saved.parent / f".{saved.name}.abc123.part.avtp"
+    stale.write_bytes(b"half a project")
+    live = saved.parent / f".{saved.name}.def456.part.avtp"
+    live.write_bytes(b"being written")
+    with open(live, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        save_project(load_project(saved), saved)
+        assert not stale.exists() and live.exists()
+
+
+def test_full_disk_names_the_file_not_the_temporary(tmp_path, capsys):
+    """Found: `[Errno 28]` without a file, and messages naming the hidden .part file."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        target = disk / "take.avtp"
+        code, _, err = avitalk(capsys, "import", Path(__file__).parent / "data" / "livelink_sample.csv",
+                               "--audio", bad_input.write_speech(tmp_path), "-o", target)
+        assert_refused(code, err, f"cannot write {target}: No space left on device")
+        assert ".part" not in err[0] and list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_zip_bombs_are_refused_before_inflating(tmp_path):
+    """Found: a 6.3 MB project whose audio member inflates to 6 GiB passed 10 GB in `info`; a
+    1 GiB project.json loaded at 2.2 GB. Members are refused by their declared size and ratio."""
+    base = bad_input.write_project(tmp_path)
+    with zipfile.ZipFile(base) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    bomb = tmp_path / "bomb.avtp"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            if not name.startswith("audio/"):
+                z.writestr(name, data)
+            else:
+                with z.open(name, "w", force_zip64=True) as f:
+                    zeros = bytes(2 ** 24)
+                    for _ in range(40):              # 640 MiB of zeros, under 1 MB deflated
+                        f.write(zeros)
+    big_json = tmp_path / "big_json.avtp"
+    with zipfile.ZipFile(big_json, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("project.json", members["project.json"] + b" " * (80 * 2 ** 20))
+    assert bomb.stat().st_size < 2e6 and big_json.stat().st_size < 1e6
+    for path, says in ((bomb, f"{bomb}: audio/speech.wav would inflate from "),
+                       (big_json, f"{big_json}: project.json is 80 MB; a project holds at most 64 MB there")):
+        run = bad_input.run_measured("info", path)
+        assert run.code == 2 and len(run.err) == 1 and run.err[0].startswith(f"avitalk: error: {says}"), run.err
+        assert run.peak_mb < 1500 and run.seconds < 60, (run.peak_mb, run.seconds)
+
+
+def test_endpoint_that_trickles_is_cut_off_at_its_deadline():
+    """Found: a server that sends its headers, then a byte every 5 s, never timed out (the timeout
+    was per read). The whole answer now has a deadline; the rules write the take."""
+    import http.server
+    import socketserver
+    import threading
+    from core.instruct.endpoint import EndpointWriter
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            try:
+                for _ in range(30):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        writer = EndpointWriter(f"http://127.0.0.1:{server.server_address[1]}/v1", "slow", timeout=2.0)
+        t0 = time.perf_counter()
+        out = writer.write([{"text": "Hello there.", "start": 0.0, "end": 1.5},
+                            {"text": "See you soon.", "start": 1.5, "end": 3.0}])
+        took = time.perf_counter() - t0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert took < 15, took          # the 2 s deadline plus loading the text model
+    assert len(out) == 2 and {c.writer for c in out} == {"rules"}
+    assert any("no complete answer within 2 s" in w for w in writer.warnings), writer.warnings
+
+
+def test_info_into_a_closed_pipe_is_quiet(saved):
+    """Found: `avitalk info take.avtp | head -2` ended with a Broken pipe error."""
+    result = subprocess.run(f"'{AVITALK}' info '{saved}' | head -1", shell=True, capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout == f"{saved}\n" and result.stderr == ""
+
+
+def test_project_with_foreign_speech_features_is_animated(saved, capsys):
+    """Found: a project whose speech features had another width failed deep in the model ("mat1 and
+    mat2 shapes cannot be multiplied"). Features are derived data: they are listened for again."""
+    code, out, err = avitalk(capsys, "regen", saved, "--segment", "0")
+    assert code == 0 and not err, err
+    from core.motion.features import NUM_FEATURES
+    assert load_project(saved).speech_features.shape[1] == NUM_FEATURES
+
+
+def test_fifo_or_device_as_a_project_is_refused(tmp_path, capsys):
+    fifo = tmp_path / "take.avtp"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        code, _, err = avitalk(capsys, "info", path)
+        assert_refused(code, err, f"{path}: not a regular file (a device, FIFO or socket); give a project file")

@@ -19,7 +19,9 @@ from scipy.signal import resample_poly
 
 from core.audio import Audio
 from core.face.rig import FaceRig
+from core import limits
 from core.fileio import atomic_path
+from core.limits import check_number
 from core.render.offscreen import OffscreenRenderer
 from core.cancel import Cancelled
 from core.track import FaceTrack
@@ -36,7 +38,7 @@ def write_video(path: str | os.PathLike, rig: FaceRig, track: FaceTrack, audio: 
     antialias is off by default: its extra pass costs llvmpipe a quarter of the export time,
     and H.264 at this size softens the edges it would smooth.
     """
-    width, height = width + width % 2, height + height % 2   # yuv420p needs even sizes
+    width, height = video_size(width, height)
     with atomic_path(path) as tmp, OffscreenRenderer(rig, width, height, antialias=antialias) as renderer:
         with av.open(str(tmp), "w", format="mp4") as container:
             encoder = _Encoder(container, track.fps, width, height, crf, audio)
@@ -57,6 +59,15 @@ def write_video(path: str | os.PathLike, rig: FaceRig, track: FaceTrack, audio: 
                 thread.join()
             if encoder.error is not None:
                 raise encoder.error
+
+
+def video_size(width: object, height: object) -> tuple[int, int]:
+    """The frame size a video of `width` x `height` gets: each within core.limits.VIDEO_SIZE
+    (ValueError naming the option otherwise), an odd one rounded up to even (yuv420p, which
+    every player reads, halves the colour resolution, so both sides must be even)."""
+    w = check_number("the video width", width, limits.VIDEO_SIZE)
+    h = check_number("the video height", height, limits.VIDEO_SIZE)
+    return w + w % 2, h + h % 2
 
 
 class _Encoder:

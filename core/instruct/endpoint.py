@@ -75,11 +75,12 @@ def http_post(url: str, data: bytes, headers: dict[str, str], deadline: float) -
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = kind(parts.hostname, parts.port, timeout=deadline)
     timed_out = threading.Event()
+    sockets = []        # the connection's socket: http.client drops its own reference to it once
+                        # the headers say the server closes after the body, so keep one here
 
     def cut_off() -> None:
         timed_out.set()
-        sock = conn.sock
-        if sock is not None:
+        for sock in sockets:
             try:
                 sock.shutdown(socket.SHUT_RDWR)     # wakes the blocked read
             except OSError:
@@ -89,6 +90,10 @@ def http_post(url: str, data: bytes, headers: dict[str, str], deadline: float) -
     timer.start()
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
+        conn.connect()                              # itself bounded by the socket timeout
+        sockets.append(conn.sock)
+        if timed_out.is_set():
+            cut_off()
         conn.request("POST", path or "/", body=data, headers=headers)
         resp = conn.getresponse()
         body = resp.read(MAX_REPLY_BYTES + 1)

@@ -180,11 +180,16 @@ def _best_cuts(T: float, pts: np.ndarray, scores: np.ndarray, lo: float, hi: flo
     return [0.0] + cuts[::-1]
 
 
+def check_lengths(min_length: float, max_length: float) -> None:
+    """The rule the cut needs (a segment longer than max_length can always be split in two of
+    at least min_length), as a ValueError in the command line's words."""
+    if not (0 < min_length and 2 * min_length <= max_length):
+        raise ValueError(f"--max-segment must be at least twice --min-segment, got {min_length:g} and {max_length:g}")
+
+
 def segment(analysis: Analysis, min_length: float = 1.5, max_length: float = 8.0) -> list[SegmentEvidence]:
     """Cut the take into segments (see the module text) with JSON-able evidence each."""
-    if not (0 < min_length and 2 * min_length <= max_length):
-        raise ValueError(f"segment lengths need 0 < min_length and 2 x min_length <= max_length, "
-                         f"got {min_length} and {max_length}")
+    check_lengths(min_length, max_length)
     T = analysis.duration
     if T <= 0:
         return []

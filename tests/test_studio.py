@@ -343,3 +343,26 @@ def test_an_import_starts_from_the_chosen_baseline_and_the_inspector_says_why(qt
     w.inspector.show_segment(0, segments[0])
     assert "baseline calm" in w.inspector.why.text()
     close(w, qtbot)
+
+
+def test_saving_over_a_file_another_program_changed_asks_first(qtbot, tmp_path, take, monkeypatch):
+    """A project open in the studio while `avitalk regen` (or another studio) rewrites the file:
+    Ctrl+S asks before overwriting the other program's edit; Cancel keeps it."""
+    path = tmp_path / "shared.avtp"
+    path.write_bytes(take.read_bytes())
+    w = make_window(qtbot, tmp_path, load_project(path), path)
+    other = load_project(path)
+    other.segments[0].seed = 77                 # the other program's edit
+    save_project(other, path)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Cancel)
+    qtbot.waitUntil(w.isActiveWindow)          # shortcuts act on the active window
+    qtbot.keyClick(w, Qt.Key_S, Qt.ControlModifier)
+    assert len(asked) == 1 and "was changed by another program since it was opened here" in asked[0]
+    assert load_project(path).segments[0].seed == 77
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Save)
+    qtbot.keyClick(w, Qt.Key_S, Qt.ControlModifier)
+    assert len(asked) == 2 and load_project(path).segments[0].seed == w.doc.project.segments[0].seed != 77
+    qtbot.keyClick(w, Qt.Key_S, Qt.ControlModifier)    # its own file now: no question
+    assert len(asked) == 2
+    close(w, qtbot)

@@ -639,3 +639,88 @@ def test_fifo_or_device_as_a_project_is_refused(tmp_path, capsys):
     for path in (fifo, Path("/dev/zero")):
         code, _, err = avitalk(capsys, "info", path)
         assert_refused(code, err, f"{path}: not a regular file (a device, FIFO or socket); give a project file")
+
+
+# --- fuzzing the command line's options -----------------------------------------------------
+
+option_text = st.one_of(
+    st.integers(-10 ** 30, 10 ** 30).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", "nan", "-inf", "1e400", "0x10", "1_000", " 5 ", "\u0663", "\u00bd", "1e-320", "-0", "7.0",
+                     "0", "1", "16", "4096", "4097", "240", "200", "201", "0.2", "600"]),
+    st.text(max_size=8))
+
+
+def run_or_refuse(*args) -> int:
+    """`avitalk ARGS` in-process: it finishes (warnings allowed) or refuses with exactly one
+    `avitalk: error:` line; anything else (a traceback, another exception) fails the test."""
+    out, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(errors):
+        code = main([str(a) for a in args])
+    err = errors.getvalue().splitlines()
+    if code == 0:
+        warnings_of(err)
+    else:
+        assert code == 2 and len(err) == 1 and err[0].startswith("avitalk: error: "), (args, code, err)
+    return code
+
+
+@pytest.fixture(scope="module")
+def fuzz_project(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("cli") / "take.avtp"
+    save_project(bad_input.make_project(seconds=0.3), path)
+    return path.read_bytes()
+
+
+@settings(max_examples=40, deadline=None)
+@given(options=st.dictionaries(st.sampled_from(["--segment", "--steps", "--guidance", "--seed", "--intensity",
+                                                "--emotion", "--instruction"]), option_text, max_size=4))
+def test_fuzz_regen_options(fuzz_project, fuzz_dir, options):
+    """Whatever `regen` is given, a project it saves opens again (the loader never refuses a file
+    the program wrote) and one it refuses is left as it was."""
+    path = fuzz_dir / "regen.avtp"
+    path.write_bytes(fuzz_project)
+    options.setdefault("--segment", "0")
+    args = [a for option, value in options.items() for a in (option, value)]
+    if run_or_refuse("regen", path, *args) != 0:
+        assert path.read_bytes() == fuzz_project
+    load_or_refuse(path)
+    load_project(path)
+
+
+@settings(max_examples=25, deadline=None)
+@given(suffix=st.sampled_from([".csv", ".fbx", ".glb"]), fps=option_text | st.floats(0.5, 250).map(repr))
+def test_fuzz_export_fps(fuzz_project, fuzz_dir, suffix, fps):
+    path = fuzz_dir / "export.avtp"
+    path.write_bytes(fuzz_project)
+    out = fuzz_dir / f"out{suffix}"
+    out.unlink(missing_ok=True)
+    code = run_or_refuse("export", path, "-o", out, "--fps", fps)
+    assert out.exists() == (code == 0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(width=option_text | st.integers(8, 400).map(str), height=option_text | st.integers(8, 400).map(str))
+def test_fuzz_render_size(fuzz_dir, width, height):
+    path = fuzz_dir / "render.avtp"
+    if not path.exists():
+        save_project(bad_input.make_project(seconds=0.1), path)
+    out = fuzz_dir / "render.mp4"
+    out.unlink(missing_ok=True)
+    code = run_or_refuse("render", path, "-o", out, "--width", width, "--height", height)
+    assert out.exists() == (code == 0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(shortest=option_text | st.floats(0.1, 5).map(repr), longest=option_text | st.floats(0.1, 12).map(repr))
+def test_fuzz_segment_lengths(fuzz_dir, shortest, longest):
+    speech = fuzz_dir / "speech.wav"
+    if not speech.exists():
+        bad_input.write_speech(fuzz_dir)
+    out = fuzz_dir / "listened.avtp"
+    out.unlink(missing_ok=True)
+    code = run_or_refuse("listen", speech, "-o", out, "--writer", "rules", "--min-segment", shortest,
+                         "--max-segment", longest)
+    assert out.exists() == (code == 0)
+    if code == 0:
+        load_project(out)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
 
+from core import limits
 from core.instruct import DEFAULT_WRITER
 from core.project import EMOTIONS
 
@@ -50,8 +51,10 @@ class SettingsDialog(QDialog):
         self.folder = QLineEdit()
         self.url = QLineEdit(placeholderText="http://127.0.0.1:8080/v1")
         self.model = QLineEdit(placeholderText="model name")
-        self.steps = QSpinBox(minimum=1, maximum=50, value=settings.sampling_steps)
-        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=8.0, singleStep=0.25, value=settings.guidance)
+        # the ranges the project loader applies (core.limits), so any value set here saves and reopens
+        self.steps = QSpinBox(minimum=int(limits.STEPS.low), maximum=int(limits.STEPS.high), value=settings.sampling_steps)
+        self.guidance = QDoubleSpinBox(minimum=limits.GUIDANCE.low, maximum=limits.GUIDANCE.high, singleStep=0.25,
+                                       value=settings.guidance)
         self.head = QLineEdit(settings.head, placeholderText="built-in head")
         browse = QPushButton("Browse...")
         browse.clicked.connect(self._browse)

@@ -507,6 +507,9 @@ def cmd_batch(args) -> int:
     except ValueError as exc:
         raise CliError(f"--exports: {exc}") from exc
     _check_segment_lengths(args)
+    if args.llm_url:
+        from core.instruct.endpoint import check_url
+        check_url(args.llm_url)
     manifest = read_manifest(args.manifest, default_exports=exports)
     for warning in manifest.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)

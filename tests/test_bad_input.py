@@ -411,6 +411,9 @@ def test_regen_refuses_a_setting_the_loader_would_refuse(saved, capsys, option, 
     (["batch", "m.csv", "-o", "out", "--workers", "0"], "argument --workers: must be a whole number from 1 to 1024"),
     (["listen", "speech.wav", "-o", "l.avtp", "--min-segment", "3", "--max-segment", "4"],
      "--max-segment must be at least twice --min-segment, got 3 and 4"),
+    (["listen", "speech.wav", "-o", "l.avtp", "--llm-url", "ftp://example.org/v1"],
+     "--llm-url ftp://example.org/v1: not an http:// or https:// address (for example http://127.0.0.1:8080/v1)"),
+    (["batch", "m.csv", "-o", "out", "--llm-url", "localhost:8080"], "--llm-url localhost:8080: not an http://"),
 ])
 def test_out_of_range_options_get_one_line(saved, capsys, monkeypatch, args, says):
     """Found: `render --width 0` (and -5, 100000) printed a moderngl traceback; `export --fps 0`

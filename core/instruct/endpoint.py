@@ -157,10 +157,19 @@ def extract_json(text: str) -> Any:
     return fields
 
 
+def check_url(url: str) -> None:
+    """ValueError naming the option unless `url` is an http:// or https:// address with a host."""
+    parts = urllib.parse.urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--llm-url {printable(url, 200)}: not an http:// or https:// address "
+                         f"(for example http://127.0.0.1:8080/v1)")
+
+
 class EndpointWriter(InstructionWriter):
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 30.0,
                  retries: int = 2, parallel: int = 2, max_tokens: int = 80) -> None:
         super().__init__()
+        check_url(base_url)             # refused at once rather than found out per segment
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key

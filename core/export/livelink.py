@@ -34,7 +34,12 @@ The format, as the app writes it (verified against a real take, see Sources):
 Quirks seen in the wild and tolerated by the reader: a ``BlendshapeCount`` spelling, camelCase
 names in another order (tools that stream the app's UDP packets), rows whose count is ``0``
 with the weights missing (dropped frames, reported by the polyvox/flutter_filament importer),
-BOM, CRLF, trailing commas, and timecodes with dropped, duplicated or out-of-order frames.
+BOM, CRLF, trailing commas, and timecodes with dropped, duplicated or out-of-order frames (out
+of order by one frame at most), and one wrap past midnight. Refused, with one LiveLinkError
+naming the file (and the line): anything but a regular UTF-8 text file, timecodes that go back
+by more than a frame or span more than core.audio.MAX_DURATION (3 hours), values beyond
+core.limits.CAPTURE_VALUE, more than MAX_ROWS rows or a line over MAX_LINE_CHARS; the file is
+read row by row into compact arrays, so memory follows the take, not the file's claims.
 
 Sources (public repositories, read through the search index):
 
@@ -54,12 +59,16 @@ import io
 import math
 import os
 import re
+import stat
+from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.arkit import BLENDSHAPES, INDEX, NUM_CHANNELS
+from core.audio import MAX_DURATION
 from core.fileio import atomic_write
+from core.limits import CAPTURE_VALUE, FPS, check_number
 from core.track import FaceTrack
 
 # The 52 shapes in the column order of the app's CSV (and of its UDP packets).
@@ -100,6 +109,11 @@ EYE_YAW_PER_WEIGHT = 0.60
 _STANDARD_RATES = (24, 25, 30, 48, 50, 60, 72, 96, 100, 120)
 _TIMECODE = re.compile(r"^\s*(\d{1,3}):(\d{1,2}):(\d{1,2})[:;.](\d{1,4})(?:\.(\d{1,9}))?\s*$")
 _DAY = 86400.0
+# Bounds on what is read: a take as long as the longest audio (MAX_DURATION, 3 hours) at the
+# highest frame rate; a real row is about 700 characters.
+MAX_ROWS_PER_SECOND = int(FPS.high)
+MAX_ROWS = int(MAX_DURATION * MAX_ROWS_PER_SECOND)
+MAX_LINE_CHARS = 65536
 
 
 class LiveLinkError(ValueError):
@@ -119,8 +133,7 @@ class LiveLinkTake:
 
     def to_track(self, fps: float) -> FaceTrack:
         """Resample linearly onto a regular grid at `fps`, starting at the first row."""
-        if not (fps > 0 and math.isfinite(fps)):
-            raise ValueError(f"frame rate must be positive, got {fps}")
+        fps = check_number("the frame rate", fps, FPS)
         span = float(self.times[-1]) if len(self.times) else 0.0
         n = int(math.floor(span * fps + 1e-6)) + 1
         dst = np.arange(n, dtype=np.float64) / fps
@@ -145,10 +158,9 @@ def _parse_timecode(text: str) -> tuple[int, int, int, float] | None:
     return h, mi, s, ff + sub
 
 
-def _infer_timecode_rate(stamps: list[tuple[int, int, int, float]]) -> int:
-    """What FF counts: from the frame numbers either side of each second boundary."""
-    frames = np.array([st[3] for st in stamps])
-    secs = np.array([st[0] * 3600 + st[1] * 60 + st[2] for st in stamps], dtype=np.int64)
+def _infer_timecode_rate(secs: np.ndarray, frames: np.ndarray) -> int:
+    """What FF counts: from the frame numbers either side of each second boundary (`secs`: the
+    whole seconds of each row's timecode, `frames`: its FF.fff)."""
     max_ff = int(frames.max()) if len(frames) else 0
     same = np.diff(secs) == 0
     steps = np.diff(frames)[same]
@@ -172,31 +184,64 @@ def _infer_timecode_rate(stamps: list[tuple[int, int, int, float]]) -> int:
     return max_ff + 1
 
 
+def _open_text(path: str | os.PathLike, where: str) -> io.TextIOWrapper:
+    """The file as UTF-8 text (a BOM dropped), once it is known to be a regular file holding
+    no binary data. stat comes before open: opening a FIFO blocks until a writer comes, and a
+    device such as /dev/zero reads forever."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise LiveLinkError(f"{where}: is a folder, not a Live Link Face CSV")
+        if not stat.S_ISREG(st.st_mode):
+            raise LiveLinkError(f"{where}: not a regular file (a device, FIFO or socket); give a CSV file")
+        f = open(path, "rb")
+    except OSError as e:
+        raise LiveLinkError(f"{where}: cannot read the file ({e.strerror or e})") from e
+    if b"\x00" in f.read(65536):
+        f.close()
+        raise LiveLinkError(f"{where}: not a CSV file (binary data)")
+    f.seek(0)
+    return io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+
+
+def _lines(text: io.TextIOWrapper, where: str):
+    """The file's lines, each read with a bound: a file with no line ends is not read whole."""
+    number = 0
+    while True:
+        line = text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise LiveLinkError(f"{where}: line {number} is longer than {MAX_LINE_CHARS} characters; "
+                                f"not a Live Link Face CSV")
+        yield line
+
+
 def parse_livelink_csv(path: str | os.PathLike, *, timecode_rate: int | None = None) -> LiveLinkTake:
     """Read a Live Link Face CSV into its rows (times from the timecode, no resampling).
 
     `timecode_rate` says what the FF field counts; by default it is inferred from the file
-    (60 when the file cannot tell, the app's default).
+    (60 when the file cannot tell, the app's default). The file is read row by row, into
+    compact arrays, so memory follows the number of rows (at most MAX_ROWS); a take whose
+    timecodes go back by more than a frame, or span more than MAX_DURATION, is refused
+    naming the line, before anything the size of the take is allocated.
     """
     where = os.fspath(path)
-    try:
-        raw = open(path, "rb").read()
-    except OSError as e:
-        raise LiveLinkError(f"{where}: cannot read the file ({e.strerror or e})") from e
-    if b"\x00" in raw[:65536]:
-        raise LiveLinkError(f"{where}: not a CSV file (binary data)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise LiveLinkError(f"{where}: not a CSV file (not UTF-8 text)") from None
-    try:
-        rows = [(n, r) for n, r in _numbered_rows(text)]
-    except csv.Error as e:
-        raise LiveLinkError(f"{where}: not a CSV file ({e})") from None
-    if not rows:
-        raise LiveLinkError(f"{where}: empty file, no header row")
+    with _open_text(path, where) as text:
+        try:
+            return _parse(_numbered_rows(csv.reader(_lines(text, where))), where, timecode_rate)
+        except UnicodeDecodeError:
+            raise LiveLinkError(f"{where}: not a CSV file (not UTF-8 text)") from None
+        except csv.Error as e:
+            raise LiveLinkError(f"{where}: not a CSV file ({e})") from None
 
-    header_line, header = rows[0]
+
+def _parse(rows, where: str, timecode_rate: int | None) -> LiveLinkTake:
+    first = next(rows, None)
+    if first is None:
+        raise LiveLinkError(f"{where}: empty file, no header row")
+    header_line, header = first
     names = [_norm(h) for h in header]
     if len(header) < 2 or "timecode" not in names:
         raise LiveLinkError(f"{where}: not a Live Link Face CSV (no Timecode column in the header "
@@ -224,16 +269,22 @@ def parse_livelink_csv(path: str | os.PathLike, *, timecode_rate: int | None = N
     found = tuple(name for name in BLENDSHAPES + ("headPitch", "headYaw", "headRoll")
                   if name.lower() in col)
 
-    stamps: list[tuple[int, int, int, float]] = []
-    values: list[list[float]] = []
-    for line, row in rows[1:]:
+    # Compact columns (a Python list of 55 floats per row would take 30 times the memory).
+    secs, frames, lines = array("q"), array("d"), array("q")
+    values = array("f")
+    count = 0
+    for line, row in rows:
+        count += 1
+        if count > MAX_ROWS:
+            raise LiveLinkError(f"{where}: more than {MAX_ROWS} rows ({MAX_DURATION / 3600:.0f} hours at "
+                                f"{MAX_ROWS_PER_SECOND} rows a second); not a take this program reads")
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
         tc_text = cells[tc_col] if tc_col < len(cells) else ""
         stamp = _parse_timecode(tc_text)
         if stamp is None:
-            raise LiveLinkError(f"{where}: bad timecode {tc_text!r} at line {line} "
+            raise LiveLinkError(f"{where}: bad timecode {tc_text[:40]!r} at line {line} "
                                 f"(expected HH:MM:SS:FF.fff)")
         # A timecode (and a count of 0) with no values: a frame the app failed to capture.
         if all(not c for i, c in enumerate(cells) if i not in (tc_col, count_col)):
@@ -247,27 +298,38 @@ def parse_livelink_csv(path: str | os.PathLike, *, timecode_rate: int | None = N
             try:
                 v = float(cell) if cell else 0.0
             except ValueError:
-                raise LiveLinkError(f"{where}: bad number {cell!r} in column {header[c].strip()} "
+                raise LiveLinkError(f"{where}: bad number {cell[:40]!r} in column {header[c].strip()[:40]} "
                                     f"at line {line}") from None
             if not math.isfinite(v):
-                raise LiveLinkError(f"{where}: {cell} (not a finite number) in column "
-                                    f"{header[c].strip()} at line {line}")
+                raise LiveLinkError(f"{where}: {cell[:40]} (not a finite number) in column "
+                                    f"{header[c].strip()[:40]} at line {line}")
+            if not CAPTURE_VALUE.low <= v <= CAPTURE_VALUE.high:
+                try:
+                    check_number(f"the value in column {header[c].strip()[:40]} at line {line}", v, CAPTURE_VALUE)
+                except ValueError as e:
+                    raise LiveLinkError(f"{where}: {e}") from None
             vals[ours] = sign * v
-        stamps.append(stamp)
-        values.append(vals)
-    if not values:
+        h, m, s, f = stamp
+        secs.append(h * 3600 + m * 60 + s)
+        frames.append(f)
+        lines.append(line)
+        values.extend(vals)
+    if not lines:
         raise LiveLinkError(f"{where}: no data rows after the header")
 
-    rate = int(timecode_rate) if timecode_rate else _infer_timecode_rate(stamps)
-    t = np.array([h * 3600 + m * 60 + s + f / rate for h, m, s, f in stamps], dtype=np.float64)
+    sec = np.frombuffer(secs, np.int64)
+    ff = np.frombuffer(frames, np.float64)
+    rate = int(timecode_rate) if timecode_rate else _infer_timecode_rate(sec, ff)
+    t = sec + ff / rate
     # Time of day wraps at midnight: a jump back of more than half a day is the next day.
     jumps = np.diff(t)
-    days = np.concatenate([[0.0], np.cumsum(np.where(jumps < -_DAY / 2, _DAY, 0.0))])
-    t = t + days
-    data = np.asarray(values, dtype=np.float64)
-    # Out-of-order rows are put in time order; duplicated timestamps keep the last row.
-    order = np.argsort(t, kind="stable")
-    t, data = t[order], data[order]
+    t = t + np.concatenate([[0.0], np.cumsum(np.where(jumps < -_DAY / 2, _DAY, 0.0))])
+    _check_times(t, np.frombuffer(lines, np.int64), rate, where)
+    data = np.frombuffer(values, np.float32).reshape(-1, NUM_CHANNELS)
+    # Rows out of order (by a frame at most) are put in time order; duplicated timestamps keep the last row.
+    if np.any(np.diff(t) < 0):
+        order = np.argsort(t, kind="stable")
+        t, data = t[order], data[order]
     keep = np.ones(len(t), bool)
     keep[:-1] = np.diff(t) > 1e-7
     t, data = t[keep], data[keep]
@@ -275,11 +337,30 @@ def parse_livelink_csv(path: str | os.PathLike, *, timecode_rate: int | None = N
     t = t - start
     intervals = np.diff(t)
     capture = float(1.0 / np.median(intervals)) if len(intervals) else float(rate)
-    return LiveLinkTake(t, data.astype(np.float32), capture, rate, start % _DAY, found)
+    return LiveLinkTake(t, np.ascontiguousarray(data), capture, rate, start % _DAY, found)
 
 
-def _numbered_rows(text: str):
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _check_times(t: np.ndarray, lines: np.ndarray, rate: int, where: str) -> None:
+    """Refuse timecodes that go back by more than a frame, or that span more than MAX_DURATION:
+    a take is recorded forward in time, and one that seems to last for days is damaged (it
+    would otherwise be resampled into an array of that length)."""
+    back = np.flatnonzero(np.diff(t) < -(1.0 / rate + 1e-6))
+    if len(back):
+        i = int(back[0]) + 1
+        raise LiveLinkError(
+            f"{where}: line {lines[i]}: timecode {format_timecode(t[i] % _DAY, rate)} goes back "
+            f"{t[i - 1] - t[i]:.3f} s from line {lines[i - 1]} ({format_timecode(t[i - 1] % _DAY, rate)}); "
+            f"a take's timecodes run forward (rows may be out of order by one frame at most)")
+    far = np.flatnonzero(t - t[0] > MAX_DURATION)
+    if len(far):
+        i = int(far[0])
+        raise LiveLinkError(
+            f"{where}: line {lines[i]}: timecode {format_timecode(t[i] % _DAY, rate)} is "
+            f"{(t[i] - t[0]) / 3600:.1f} hours after the first row's ({format_timecode(t[0] % _DAY, rate)}); "
+            f"a take may last {MAX_DURATION / 3600:.0f} hours at most")
+
+
+def _numbered_rows(reader):
     for row in reader:
         if row and any(c.strip() for c in row):
             yield reader.line_num, row

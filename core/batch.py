@@ -11,11 +11,16 @@ manifest fields, the audio file's size and modification time, the settings and t
 model's bytes), so a rerun skips the lines whose key still matches and whose outputs are all
 there, and redoes the others. OUTDIR/report.csv lists every line (done, failed, skipped, or
 pending when the run was interrupted) and is rewritten atomically after every finished line.
+Ctrl+C, SIGTERM and SIGHUP stop the workers at once and write the report; a worker process
+whose batch is gone (killed) ends by itself.
 
-A bad row (no audio, an unknown emotion or export format) or a line that fails (unreadable
-audio, say) is reported and the batch goes on. Every worker, a local process or a Ray actor,
-is a `Worker`: it loads the listener, the instruction writer and the motion model once and
-runs lines with the same code, so a line gives the same result wherever it runs.
+A bad row (no audio, an unknown emotion or export format, a number out of the range the
+project loader holds it to) or a line that fails (unreadable audio, a device or FIFO given as
+audio, say) is reported and the batch goes on; a manifest that cannot be read as a whole (not a
+regular file, not UTF-8, a quote left open that would swallow the rows after it) is refused.
+Every worker, a local process or a Ray actor, is a `Worker`: it loads the listener, the
+instruction writer and the motion model once and runs lines with the same code, so a line
+gives the same result wherever it runs.
 """
 
 from __future__ import annotations
@@ -23,21 +28,28 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
+import math
 import multiprocessing
 import os
 import re
 import signal
 import socket
+import stat
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
+from core import limits
 from core.fileio import atomic_write
 from core.instruct import DEFAULT_WRITER
 from core.instruct.wording import SYNONYMS
+from core.limits import MAX_INSTRUCTION_CHARS, MAX_SCRIPT_CHARS
 from core.project import EMOTIONS
 
 EXPORT_FORMATS: tuple[str, ...] = ("fbx", "glb", "csv", "mp4")
@@ -131,6 +143,7 @@ class BatchSummary:
     wall: float                      # seconds from starting the workers to the last result
     report: Path
     interrupted: bool = False
+    stopped_by: int = 0              # the signal that interrupted it: SIGINT (Ctrl+C), SIGTERM or SIGHUP
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -147,29 +160,30 @@ class BatchSummary:
 
 # --- the manifest -------------------------------------------------------------------------
 
+MAX_MANIFEST_BYTES = 64 * 2 ** 20      # about 400 000 lines of CSV: more is no manifest
+MAX_LINES = 200_000                    # lines of one batch (each is held in memory twice, about 1 kB)
+# audio files by name: a line of a quoted cell that names one is a row the cell swallowed
+_AUDIO_NAME = re.compile(r"\.(wav|wave|flac|ogg|oga|opus|mp3|m4a|aac|aif|aiff|aifc|caf|wma|webm|mp4|mka)\s*$",
+                         re.IGNORECASE)
+
+
 def read_manifest(path: str | os.PathLike, default_exports: tuple[str, ...] = ()) -> Manifest:
     """The manifest's lines: a CSV file with a header row (comma, semicolon or tab separated) or
     JSONL (one JSON object per line; by suffix .jsonl/.ndjson, else by a first character '{').
     Columns: audio (required), id, script, instruction, emotion, intensity, seed, exports. A row
-    that cannot run gets `problem`; a file that cannot be read at all raises ManifestError."""
+    that cannot run gets `problem`; a file that cannot be read at all (or a quote left open, which
+    would swallow the rows after it) raises ManifestError naming the file (and the line)."""
     p = Path(path)
-    if not p.exists():
-        raise ManifestError(f"{p}: no such file")
-    if p.is_dir():
-        raise ManifestError(f"{p}: is a folder, not a manifest")
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{p}: not a text file in UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    text = _read_text(p)
     if not text.strip():
         raise ManifestError(f"{p}: the manifest is empty")
     jsonl = p.suffix.lower() in (".jsonl", ".ndjson") or (
         p.suffix.lower() not in (".csv", ".tsv", ".txt") and text.lstrip().startswith("{"))
-    rows = _jsonl_rows(text) if jsonl else _csv_rows(text, p)
+    rows = _jsonl_rows(text, p) if jsonl else _csv_rows(text, p)
     if not rows:
         raise ManifestError(f"{p}: the manifest lists no lines")
     lines: list[Line] = []
-    used: set[str] = set()
+    used: dict[str, int] = {REPORT_NAME: 1}            # id: the last suffix given to it (the report's name is taken)
     unused: set[str] = set()
     for number, row in rows:
         if isinstance(row, dict):
@@ -177,83 +191,226 @@ def read_manifest(path: str | os.PathLike, default_exports: tuple[str, ...] = ()
             unused |= {k for k in row if k not in COLUMNS and k != _EXTRA}
         line = _line(number, row, p.parent, default_exports)
         given = isinstance(row, dict) and isinstance(row.get("id"), str) and row["id"].strip()
-        if line.id in used and given and not line.problem:
+        if line.id in used and line.id != REPORT_NAME and given and not line.problem:
             line.problem = f"id {line.id!r} is used by an earlier line"
         line.id = _unique(line.id, used)
-        used.add(line.id)
         lines.append(line)
     warnings = []
     if unused:
-        many = len(unused) > 1
-        warnings.append(f"{p}: field{'s' if many else ''} {', '.join(repr(c) for c in sorted(unused))} "
-                        f"{'are' if many else 'is'} not used (the fields are {', '.join(COLUMNS)})")
+        many = len(unused)
+        shown = sorted(unused)
+        names = ", ".join(repr(c[:40]) for c in shown[:10]) + (f" and {len(shown) - 10} more" if many > 10 else "")
+        warnings.append(f"{p}: field{'s' if many > 1 else ''} {names} {'are' if many > 1 else 'is'} not used "
+                        f"(the fields are {', '.join(COLUMNS)})")
     return Manifest(p, lines, warnings)
 
 
+def _read_text(p: Path) -> str:
+    """The manifest's text: a regular file of at most MAX_MANIFEST_BYTES in UTF-8 (a BOM is
+    dropped). A FIFO, a device or a folder is refused without being read (nor waited for)."""
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ManifestError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise ManifestError(f"{p}: is a folder, not a manifest") from None
+    except (OSError, ValueError) as exc:              # ValueError: a NUL in the name
+        raise ManifestError(f"{p}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ManifestError(f"{p}: is a folder, not a manifest")
+        if not stat.S_ISREG(st.st_mode):
+            raise ManifestError(f"{p}: not a regular file (a pipe, a device or a socket); give the manifest as a "
+                                f"file")
+        if st.st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{p}: the manifest is larger than {MAX_MANIFEST_BYTES // 2 ** 20} MiB, the most "
+                                f"that is read (split it into several)")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(MAX_MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise ManifestError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_MANIFEST_BYTES:           # it grew while being read
+        raise ManifestError(f"{p}: the manifest is larger than {MAX_MANIFEST_BYTES // 2 ** 20} MiB, the most that "
+                            f"is read (split it into several)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{p}: not a text file in UTF-8 ({exc.reason} at byte {exc.start})") from exc
+
+
+def _csv_reader(text: str, delimiter: str) -> Any:
+    # strict: a quote left open or closed in the wrong place is an error, not a cell that runs on
+    # over the next rows; skipinitialspace: `"id", "audio"` reads as `id,audio`
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True, skipinitialspace=True)
+
+
 def _csv_rows(text: str, p: Path) -> list[tuple[int, dict]]:
-    header = text.splitlines()[0]
-    delimiter = next((d for d in (",", "\t", ";") if "audio" in (c.strip().lower() for c in header.split(d))), None)
+    header: list[str] = []
+    delimiter = None
+    failed = ""
+    for d in (",", "\t", ";"):
+        try:
+            cells = next(_csv_reader(text, d), [])
+        except csv.Error as exc:
+            failed = failed or _csv_problem(p, str(exc), 1, 1, text, d)
+            continue
+        if "audio" in (c.strip().lower() for c in cells):
+            header, delimiter = cells, d
+            break
+    if delimiter is None and failed:
+        raise ManifestError(failed)                     # the header itself cannot be read
     if delimiter is None:
         raise ManifestError(f"{p}: the first row must be a header naming the columns, with at least 'audio' "
                             f"(and any of {', '.join(c for c in COLUMNS if c != 'audio')})")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, restkey=_EXTRA)
+    names = [c.strip().lower() for c in header]
+    reader = _csv_reader(text, delimiter)
     rows = []
-    try:
-        for row in reader:
-            if not any(v.strip() if isinstance(v, str) else v for v in row.values()):
-                continue                                    # a blank line
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise ManifestError(f"{p}: not a readable CSV file (line {reader.line_num}: {exc})") from exc
+    end = 0
+    while True:
+        start = end + 1                                 # the record's first line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ManifestError(_csv_problem(p, str(exc), start, reader.line_num, text, delimiter)) from None
+        end = reader.line_num
+        if start == 1:
+            continue                                    # the header
+        if not any(c.strip() for c in cells):
+            continue                                    # a blank line
+        _count_line(p, len(rows))
+        if end > start:
+            _check_spanning(p, names, cells, start, end, delimiter)
+        row: dict[str, Any] = dict(zip(names, cells))
+        if len(cells) > len(names):
+            row[_EXTRA] = cells[len(names):]
+        rows.append((start, row))
     return rows
 
 
-def _jsonl_rows(text: str) -> list[tuple[int, Any]]:
+def _csv_problem(p: Path, error: str, start: int, end: int, text: str, delimiter: str) -> str:
+    """The one-line message of a CSV record that cannot be read, by the line it starts on."""
+    where = f"{p}: line {start}"
+    if "unexpected end of data" in error:
+        return (f"{where}: a quote opened on this line is never closed (it would take in every row after it); "
+                f"close it, or double a quote meant as text (\"\")")
+    if "expected after" in error:
+        span = "" if end <= start else f" (the quote opened on line {start} is closed on line {end})"
+        last = next(itertools.islice(io.StringIO(text, newline=""), end - 1, None), "")
+        if re.search(f'"[ \\t]+(?:{re.escape(delimiter)}|[\\r\\n]|$)', last):
+            return f"{where}: a closing quote is followed by a space{span}; remove the space"
+        return (f"{where}: a quoted cell goes on after its closing quote{span}; quote the whole cell and double a "
+                f"quote meant as text (\"\")")
+    if "field larger than field limit" in error:
+        return (f"{where}: a cell is longer than {csv.field_size_limit()} characters (a quote that is never "
+                f"closed?)")
+    if "NUL" in error:
+        return f"{p}: line {end}: holds a NUL character (not a text manifest?)"
+    return f"{where}: not readable as CSV ({error})"
+
+
+def _check_spanning(p: Path, names: list[str], cells: list[str], start: int, end: int, delimiter: str) -> None:
+    """A quoted cell that runs over several lines: fine for a script, an instruction or a column
+    that is not used, unless a line of it reads as a row of the manifest (a closing quote missing:
+    the rows in between would be lost); in a column of names or numbers it cannot be meant."""
+    for k, cell in enumerate(cells):
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        what = f"the quoted {names[k]!r}" if k < len(names) else "a quoted cell past the header"
+        looks_like_rows = any(_AUDIO_NAME.search(part.strip().strip('"'))
+                              for text in re.split(r"\r\n|\r|\n", cell)[1:] for part in text.split(delimiter))
+        if looks_like_rows or k < len(names) and names[k] in COLUMNS and names[k] not in ("script", "instruction"):
+            raise ManifestError(f"{p}: line {start}: {what} runs on to line {end}"
+                                f"{', taking in what reads as rows of their own' if looks_like_rows else ''}; "
+                                f"a closing quote is missing or misplaced")
+
+
+class _Unreadable(str):
+    """Why a JSONL line is not read (a JSON string on a line of its own is a str, not this)."""
+
+
+def _count_line(p: Path, before: int) -> None:
+    if before >= MAX_LINES:
+        raise ManifestError(f"{p}: the manifest lists more than {MAX_LINES} lines, the most one batch runs "
+                            f"(split it into several)")
+
+
+def _jsonl_rows(text: str, p: Path) -> list[tuple[int, Any]]:
     rows: list[tuple[int, Any]] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    # lines end at \n (or \r\n) only: a JSON string may hold U+2028, U+0085 and the like, which
+    # str.splitlines would also cut at
+    start, number = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        raw = text[start:end].removesuffix("\r")
+        start, number = end + 1, number + 1
         if not raw.strip():
             continue
+        _count_line(p, len(rows))
         try:
             rows.append((number, json.loads(raw)))
         except (ValueError, RecursionError) as exc:
-            rows.append((number, f"not valid JSON ({str(exc).splitlines()[0][:100]})"))
+            rows.append((number, _Unreadable(f"not valid JSON ({' '.join(str(exc).split())[:100]})")))
     return rows
 
 
 def _line(number: int, row: Any, base: Path, default_exports: tuple[str, ...]) -> Line:
-    """A Line from a row (a dict with lower-case keys, or the text of why it is not one)."""
+    """A Line from a row (a dict with lower-case keys, any other JSON value, or _Unreadable)."""
     fallback = f"line{number}"
+    if isinstance(row, _Unreadable):
+        return Line(number, fallback, "", problem=str(row))
     if not isinstance(row, dict):
-        return Line(number, fallback, "", problem=row if isinstance(row, str) else
-                    f"a JSONL line must be an object, got {type(row).__name__}")
+        return Line(number, fallback, "", problem=f"a JSONL line must be an object, got {type(row).__name__}")
     try:
         audio = _text(row, "audio")
         ident = _safe_id(_text(row, "id") or Path(audio).stem) or fallback
     except ValueError as exc:
         return Line(number, fallback, "", problem=str(exc))
-    line = Line(number, ident, str((base / Path(audio).expanduser()).resolve()) if audio else "")
+    line = Line(number, ident, "")
     try:
-        if row.get(_EXTRA):
+        if audio:
+            try:
+                line.audio = str((base / Path(audio).expanduser()).resolve())
+            except (ValueError, RuntimeError, OSError) as exc:   # a NUL in the name, an unknown ~user
+                line.audio = audio
+                raise ValueError(f"'audio' is not a usable file name ({_brief(exc)})") from None
+        extra = row.get(_EXTRA)
+        if isinstance(extra, list) and any(str(c).strip() for c in extra):
             raise ValueError("the row has more cells than the header has columns (quote a text that holds "
                              "the separator)")
         if not audio:
             raise ValueError("no audio file given (the 'audio' field is empty or missing)")
         line.script = _text(row, "script")
+        if len(line.script) > MAX_SCRIPT_CHARS:
+            raise ValueError(f"a script is at most {MAX_SCRIPT_CHARS} characters (three hours of fast speech), this "
+                             f"one has {len(line.script)}")
         line.instruction = " ".join(_text(row, "instruction").split())
+        if len(line.instruction) > MAX_INSTRUCTION_CHARS:
+            raise ValueError(f"an instruction is at most {MAX_INSTRUCTION_CHARS} characters, this one has "
+                             f"{len(line.instruction)}")
         emotion = _text(row, "emotion").lower()
         if emotion:
             line.emotion = emotion if emotion in EMOTIONS else SYNONYMS.get(emotion, "")
             if not line.emotion:
-                raise ValueError(f"unknown emotion {emotion!r}; expected one of {', '.join(EMOTIONS)}")
-        line.intensity = _number(row, "intensity", float)
-        if line.intensity is not None and not 0.0 <= line.intensity <= 1.0:
-            raise ValueError(f"intensity must be within 0..1, got {line.intensity:g}")
-        seed = _number(row, "seed", int)
+                raise ValueError(f"unknown emotion {_brief(emotion)}; expected one of {', '.join(EMOTIONS)}")
+        line.intensity = _number(row, "intensity", limits.INTENSITY)
+        seed = _number(row, "seed", limits.SEED)
         line.seed = 0 if seed is None else seed
         line.exports = parse_exports(row.get("exports"), default_exports)
     except ValueError as exc:
         line.problem = str(exc)
     return line
+
+
+def _brief(value: Any) -> str:
+    """A value or an error as at most 40 characters of one line."""
+    text = " ".join(str(value).split()) if isinstance(value, BaseException) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _text(row: dict, key: str) -> str:
@@ -265,24 +422,31 @@ def _text(row: dict, key: str) -> str:
     return value.strip()
 
 
-def _number(row: dict, key: str, kind: type) -> Any:
+def _number(row: dict, key: str, limit: limits.Range) -> Any:
+    """The row's number `key` (a JSON number or the text of one) within `limit`, by the check a
+    project's loader applies (core.limits); None when it is missing or empty."""
     value = row.get(key)
     if value is None or isinstance(value, str) and not value.strip():
         return None
+    if isinstance(value, str):
+        value = _parse_number(value.strip())
+    if isinstance(value, float) and limit.whole and value.is_integer() and abs(value) < 2 ** 63:
+        value = int(value)                              # 3.0: pandas writes whole numbers so in a column with gaps
+    return limits.check_number(key, value, limit)
+
+
+def _parse_number(text: str) -> Any:
+    """The number a cell holds ("3", "0.9", "1e3"), or the text itself when it holds none (or
+    NaN, an infinity, or more digits than a float keeps: shown as written in the message)."""
     try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-        if kind is int:
-            if number != int(number):
-                raise ValueError
-            return int(number)
-        if number != number:            # NaN
-            raise ValueError
-        return number
-    except (ValueError, TypeError, OverflowError):
-        what = "a whole number" if kind is int else "a number"
-        raise ValueError(f"'{key}' must be {what}, got {str(value)[:40]!r}") from None
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
 
 
 def parse_exports(value: Any, default: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -302,7 +466,7 @@ def parse_exports(value: Any, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         if not name or name == "none":
             continue
         if name not in EXPORT_FORMATS:
-            raise ValueError(f"unknown export format {name!r}; use {', '.join(EXPORT_FORMATS)} (or none)")
+            raise ValueError(f"unknown export format {_brief(name)}; use {', '.join(EXPORT_FORMATS)} (or none)")
         if name not in out:
             out.append(name)
     return tuple(out)
@@ -313,13 +477,32 @@ def _safe_id(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text.strip()).strip(".")[:120]
 
 
-def _unique(ident: str, used: set[str]) -> str:
-    if ident not in used:
-        return ident
-    k = 2
-    while f"{ident}-{k}" in used:
-        k += 1
-    return f"{ident}-{k}"
+def _unique(ident: str, used: dict[str, int]) -> str:
+    """`ident`, or `ident-2`, `ident-3`, ... when it is taken; marks what it returns as taken."""
+    if ident in used:
+        k = used[ident] + 1
+        while f"{ident}-{k}" in used:
+            k += 1
+        used[ident] = k
+        ident = f"{ident}-{k}"
+    used[ident] = 1
+    return ident
+
+
+def check_settings(settings: BatchSettings) -> None:
+    """BatchError unless every number of the settings is within the range the project loader and
+    the renderer hold it to (core.limits): no setting makes a project that cannot be opened
+    again, nor a line unbounded in time or memory."""
+    for option, value, limit in (("--steps", settings.steps, limits.STEPS),
+                                 ("--guidance", settings.guidance, limits.GUIDANCE),
+                                 ("--min-segment", settings.min_segment, limits.SEGMENT_SECONDS),
+                                 ("--max-segment", settings.max_segment, limits.SEGMENT_SECONDS),
+                                 ("--width", settings.width, limits.VIDEO_SIZE),
+                                 ("--height", settings.height, limits.VIDEO_SIZE)):
+        try:
+            limits.check_number(option, value, limit)
+        except ValueError as exc:
+            raise BatchError(str(exc)) from None
 
 
 # --- keys: what a line's result depends on ------------------------------------------------
@@ -500,14 +683,72 @@ def _message(exc: BaseException) -> str:
 _worker: Worker | None = None
 
 
-def _init_process(settings: BatchSettings) -> None:
+def _init_process(settings: BatchSettings, parent: int) -> None:
     global _worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)        # Ctrl+C is the parent's to handle
+    # Ctrl+C, SIGTERM and a hang-up reach the whole process group (a terminal, `timeout`,
+    # systemd): they are the batch's to handle, which stops its workers itself
+    for name in STOP_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _follow_parent(parent)
     _worker = Worker(settings)
+
+
+def _follow_parent(parent: int) -> None:
+    """End this worker process as soon as the batch that started it is gone, however it went
+    (SIGKILL, out of memory), instead of running on alone."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, name="batch-parent", daemon=True).start()
 
 
 def _run_in_process(line: Line, key: str, outdir: str) -> LineResult:
     return _worker.run(line, key, outdir)
+
+
+# --- stopping a batch ---------------------------------------------------------------------
+
+STOP_SIGNALS: tuple[str, ...] = tuple(name for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+POLL_S = 0.2                         # how often a running batch looks for a stop signal
+
+
+class _StopSignals:
+    """While a batch runs (in the main thread): SIGINT (Ctrl+C), SIGTERM and SIGHUP only note that
+    the batch is to stop; the loop that feeds the workers looks every POLL_S, stops the workers and
+    the report is written (the lines in flight: pending). A signal the program handles its own way
+    or ignores is left to it. `signum` is the first stop signal received (0: none)."""
+
+    def __init__(self) -> None:
+        self.signum = 0
+        self._saved: dict[int, Any] = {}
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.signum = self.signum or signum
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for name in STOP_SIGNALS:
+                signum = getattr(signal, name)
+                if signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler):
+                    self._saved[signum] = signal.signal(signum, self._note)
+        return self
+
+    def reclaim(self) -> None:
+        """Take back the signals of ours that a library set a handler of its own for (ray.init
+        sets SIGTERM to exit at once)."""
+        for signum in self._saved:
+            signal.signal(signum, self._note)
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt once a stop signal has come."""
+        if self.signum:
+            raise KeyboardInterrupt(signal.Signals(self.signum).name)
+
+    def __exit__(self, *exc: Any) -> None:
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+        self._saved.clear()
 
 
 # --- running a batch ----------------------------------------------------------------------
@@ -519,7 +760,8 @@ def run_batch(manifest: str | os.PathLike | Manifest, outdir: str | os.PathLike,
     (default: the cores) or, with `ray` ("local" or a cluster address), as Ray actors (default:
     one per `threads` CPUs of the cluster). Rewrites OUTDIR/report.csv after every line.
     KeyboardInterrupt stops the workers, writes the report (unfinished lines: pending) and
-    returns with `interrupted` set."""
+    returns with `interrupted` set; so do SIGTERM and SIGHUP (`stopped_by` says which signal) when
+    the program has no handler of its own for them."""
     log = log or (lambda text: None)
     manifest = manifest if isinstance(manifest, Manifest) else read_manifest(manifest)
     out = Path(outdir)
@@ -528,6 +770,7 @@ def run_batch(manifest: str | os.PathLike | Manifest, outdir: str | os.PathLike,
         raise BatchError(f"--workers must be at least 1, got {workers}")
     if settings.threads is not None and settings.threads < 1:
         raise BatchError(f"--threads must be at least 1, got {settings.threads}")
+    check_settings(settings)
     from core.instruct import Baseline, make_writer
     make_writer(settings.writer, llm_url=settings.llm_url, llm_model=settings.llm_model)   # a bad spec fails here
     Baseline.parse(settings.baseline)
@@ -572,22 +815,24 @@ def run_batch(manifest: str | os.PathLike | Manifest, outdir: str | os.PathLike,
                 else f"failed: {result.error}")
         log(f"[{count[0]}/{len(todo)}] {result.id}: {what}; {rate:.1f} lines/min")
 
-    interrupted = False
-    if todo:
+    stopped_by = 0
+    with _StopSignals() as stop:
         try:
-            if ray is None:
-                _run_local(todo, out, settings, workers or os.cpu_count() or 1, finish)
+            if not todo:
+                pass
+            elif ray is None:
+                _run_local(todo, out, settings, workers or os.cpu_count() or 1, finish, stop)
             else:
-                _run_ray(todo, out, settings, workers, ray, finish, log)
+                _run_ray(todo, out, settings, workers, ray, finish, log, stop)
         except KeyboardInterrupt:
-            interrupted = True
-    wall = time.perf_counter() - t0
-    write_report(report, ordered())
-    return BatchSummary(ordered(), wall, report, interrupted)
+            stopped_by = int(stop.signum or signal.SIGINT)
+        wall = time.perf_counter() - t0
+        write_report(report, ordered())
+    return BatchSummary(ordered(), wall, report, bool(stopped_by), stopped_by)
 
 
 def _run_local(todo: list[tuple[Line, str]], out: Path, settings: BatchSettings, workers: int,
-               finish: Callable[[LineResult], None]) -> None:
+               finish: Callable[[LineResult], None], stop: _StopSignals) -> None:
     workers = min(workers, len(todo))
     if settings.threads is None:
         settings = BatchSettings(**{**asdict(settings), "threads": max(1, (os.cpu_count() or 1) // workers)})
@@ -596,23 +841,50 @@ def _run_local(todo: list[tuple[Line, str]], out: Path, settings: BatchSettings,
     os.environ.update(env)                              # inherited by the worker processes
     before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_process, initargs=(settings,))
-    pending = {}
+                               initializer=_init_process, initargs=(settings, os.getpid()))
+    queue = list(reversed(todo))
+    pending: dict = {}
+    broken = ""                          # why the pool cannot take lines any more
+
+    def fail(line: Line, why: str) -> None:
+        finish(LineResult(line.id, "failed", audio=line.audio, line=line.number, worker="?",
+                          error=f"the worker process stopped ({why})"))
     try:
-        pending = {pool.submit(_run_in_process, line, key, str(out)): line for line, key in todo}
-        while pending:
-            ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+        while queue or pending:
+            # a few lines ahead of the workers, not all: waiting on a handful of futures is cheap
+            while queue and len(pending) < 2 * workers and not broken:
+                line, key = queue[-1]
+                try:
+                    pending[pool.submit(_run_in_process, line, key, str(out))] = line
+                except BrokenProcessPool as exc:
+                    broken = _message(exc)
+                    break
+                queue.pop()
+            if broken and not pending:
+                while queue:             # a worker died (killed, out of memory, a failed start): the pool is done
+                    fail(queue.pop()[0], broken)
+                break
+            ready, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
             for future in ready:
                 line = pending.pop(future)
                 try:
-                    finish(future.result())
-                except Exception as exc:     # the worker process died (killed, out of memory, a failed start)
-                    finish(LineResult(line.id, "failed", audio=line.audio, line=line.number, worker="?",
-                                      error=f"the worker process stopped ({_message(exc)})"))
+                    result = future.result()
+                except Exception as exc:     # the worker process died (or its result did not come back)
+                    if stop.signum:
+                        continue             # stopped with the batch: the line stays pending
+                    if isinstance(exc, BrokenProcessPool):
+                        broken = broken or _message(exc)
+                    fail(line, _message(exc))
+                    continue
+                finish(result)
+            stop.check()
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in set(multiprocessing.active_children()) - before:
-            process.terminate()
+        workers_left = set(multiprocessing.active_children()) - before
+        for process in workers_left:
+            process.kill()               # at once (they ignore SIGINT and SIGTERM); their saves are atomic
+        for process in workers_left:
+            process.join(5)
         raise
     finally:
         for name, value in saved.items():
@@ -624,7 +896,7 @@ def _run_local(todo: list[tuple[Line, str]], out: Path, settings: BatchSettings,
 
 
 def _run_ray(todo: list[tuple[Line, str]], out: Path, settings: BatchSettings, workers: int | None, address: str,
-             finish: Callable[[LineResult], None], log: Callable[[str], None]) -> None:
+             finish: Callable[[LineResult], None], log: Callable[[str], None], stop: _StopSignals) -> None:
     """The lines as calls on Ray actors (one Worker each), fed as they become free. Uses the
     Ray connection this process already has, else connects (ray.init) and disconnects after."""
     try:
@@ -644,6 +916,7 @@ def _run_ray(todo: list[tuple[Line, str]], out: Path, settings: BatchSettings, w
                 ray.init(address=address, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise BatchError(f"cannot connect to the Ray cluster at {address}: {_message(exc)}") from exc
+        stop.reclaim()
     actors: list = []
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -669,7 +942,10 @@ def _run_ray(todo: list[tuple[Line, str]], out: Path, settings: BatchSettings, w
                     finish(LineResult(line.id, "failed", audio=line.audio, line=line.number, worker="?",
                                       error="no Ray worker is left to run it"))
                 return
-            ready, _ = ray.wait(list(running), num_returns=1)
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_S)
+            stop.check()
+            if not ready:
+                continue
             line, actor = running.pop(ready[0])
             try:
                 finish(ray.get(ready[0]))

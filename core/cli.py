@@ -370,17 +370,21 @@ def _stage1(args, audio: Audio):
 
 def read_script(path: str | os.PathLike) -> str:
     """What is said, from a UTF-8 text file; refused, naming the file, if it is not a regular
-    file or is larger than any script of a take this program accepts."""
+    file or longer than any script of a take this program accepts (core.limits.MAX_SCRIPT_CHARS)."""
+    too_long = (f"{path}: the script is longer than {limits.MAX_SCRIPT_CHARS:,} characters, what three hours "
+                f"(the longest take) of fast speech holds")
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
             raise CliError(f"{path}: the script is not a regular file")
-        if st.st_size > limits.MAX_SCRIPT_BYTES:
-            raise CliError(f"{path}: the script is {st.st_size / 2 ** 20:,.1f} MB; a script is at most "
-                           f"{limits.MAX_SCRIPT_BYTES // 2 ** 20} MB (3 hours of speech is about 0.2 MB)")
-        return Path(path).read_text(encoding="utf-8")
+        if st.st_size > 4 * limits.MAX_SCRIPT_CHARS:          # UTF-8: at most 4 bytes a character
+            raise CliError(too_long)
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"{path}: cannot read the script ({exc})") from exc
+    if len(text) > limits.MAX_SCRIPT_CHARS:
+        raise CliError(too_long)
+    return text
 
 
 def _project_path(path: str) -> Path:
@@ -526,7 +530,7 @@ def cmd_batch(args) -> int:
     if summary.interrupted:
         print("avitalk: interrupted; run the same command again to go on (finished lines are skipped)",
               file=sys.stderr)
-        return 130
+        return 128 + summary.stopped_by      # 130 after Ctrl+C (SIGINT), 143 after SIGTERM, 129 after SIGHUP
     return 1 if failed else 0
 
 

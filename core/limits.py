@@ -40,7 +40,9 @@ SEGMENT_SECONDS = Range(0.2, 600, unit="seconds")
 WORKERS = Range(1, 1024, whole=True)              # batch worker processes, and threads per worker
 
 MAX_INSTRUCTION_CHARS = 2000        # an instruction is a sentence or two; the text encoder reads 256 tokens
-MAX_SCRIPT_BYTES = 4 * 2 ** 20      # a script: 3 hours of speech is about 200 kB of text
+# what is said in three hours (the longest audio) of fast speech; aligning a longer text costs
+# time and memory without end (1 MB of script on 3.5 s of speech: 42 s and 2.2 GB)
+MAX_SCRIPT_CHARS = 300_000
 MAX_PROJECT_JSON = 64 * 2 ** 20     # project.json: settings, segments and their evidence
 MAX_MEMBER_BYTES = 2 ** 31          # any other member of a project (3 h of 48 kHz stereo WAV is 1.9 GiB)
 MAX_MEMBER_RATIO = 200              # a zip member that inflates more than this from a large size is a bomb

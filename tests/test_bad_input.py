@@ -727,3 +727,16 @@ def test_fuzz_segment_lengths(fuzz_dir, shortest, longest):
     assert out.exists() == (code == 0)
     if code == 0:
         load_project(out)
+
+
+def test_script_longer_than_any_take_is_refused(tmp_path, capsys):
+    """Aligning a text far longer than the audio costs time and memory without end (1 MB of
+    script on 3.5 s of speech: 42 s and 2.2 GB); a device is no script."""
+    from core.limits import MAX_SCRIPT_CHARS
+    speech = bad_input.write_speech(tmp_path)
+    script = tmp_path / "book.txt"
+    script.write_text("word " * (MAX_SCRIPT_CHARS // 5 + 1))
+    code, _, err = avitalk(capsys, "listen", speech, "-o", tmp_path / "l.avtp", "--script", script)
+    assert_refused(code, err, f"{script}: the script is longer than 300,000 characters, what three hours")
+    code, _, err = avitalk(capsys, "listen", speech, "-o", tmp_path / "l.avtp", "--script", "/dev/zero")
+    assert_refused(code, err, "/dev/zero: the script is not a regular file")

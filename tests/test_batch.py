@@ -141,7 +141,8 @@ def test_bad_rows_are_reported_one_by_one(tmp_path):
     lines = read_manifest(jsonl, default_exports=("glb",)).lines
     assert [line.id for line in lines] == ["a", "b", "a-2", "d", "line5", "line6", "line7", "g"]
     assert [line.problem.split(" (")[0] for line in lines] == [
-        "'seed' must be a whole number, got 'x'", "intensity must be within 0..1, got 2",
+        "seed must be a whole number from 0 to 9223372036854775807, got 'x'",
+        "intensity must be a number from 0 to 1, got 2",
         "id 'a' is used by an earlier line", "", "not valid JSON", "a JSONL line must be an object, got list",
         "'audio' must be text, got 5", ""]
     assert lines[3].exports == () and lines[7].exports == ("glb",) and lines[7].audio == str(tmp_path / "g.wav")

@@ -740,3 +740,15 @@ def test_script_longer_than_any_take_is_refused(tmp_path, capsys):
     assert_refused(code, err, f"{script}: the script is longer than 300,000 characters, what three hours")
     code, _, err = avitalk(capsys, "listen", speech, "-o", tmp_path / "l.avtp", "--script", "/dev/zero")
     assert_refused(code, err, "/dev/zero: the script is not a regular file")
+
+
+def test_control_characters_from_an_endpoint_never_reach_the_terminal(tmp_path, capsys):
+    """Found: an endpoint's raw NUL and CR LF bytes reached a warning line as they came."""
+    from tests.chat_server import ChatServer
+    speech = bad_input.write_speech(tmp_path)
+    with ChatServer(lambda body: "no\x00JSON\r\nhere\x1b[31m red") as server:
+        code, project, err = listen(capsys, speech, "--llm-url", server.url, "--llm-model", "junk")
+    assert code == 0 and err
+    for line in warnings_of(err):
+        assert line.isprintable(), repr(line)
+    assert any("no\\x00JSON\\r\\nhere\\x1b[31m red" in line for line in err), err

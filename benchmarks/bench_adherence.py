@@ -60,11 +60,12 @@ def f3(x: float) -> str:
 def sync_row(name: str, s: dict) -> list:
     return [name, f2(s["bilabial_closed"]), f2(s["vowel_closed"]), f2(s["bilabial_gap_mm"]), f2(s["vowel_gap_mm"]),
             f"{f2(s['bilabial_phones_closed'])} of {s['bilabial_phones']}", f2(s["jaw_loudness_r"]),
-            f"{f2(s['jaw_loudness_r_best'])} @ {s['best_lag']:+d}"]
+            f"{f2(s['jaw_loudness_r_best'])} @ {s['best_lag']:+d}",
+            f"{s['blinks_per_minute']:.1f}", f"{s['blink_ms_median']:.0f}"]
 
 
 SYNC_HEADER = ["track", "closed@PBM", "closed@vowel", "gap PBM mm", "gap vowel mm", "PBM phones closed",
-               "r(jaw,loud)", "best r @ lag"]
+               "r(jaw,loud)", "best r @ lag", "blinks/min", "blink ms"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,7 +244,10 @@ def _pool(figures: list[dict]) -> dict:
                bilabial_phones_closed=wmean("bilabial_phones_closed", ph),
                jaw_loudness_r=float(np.nanmean([f["jaw_loudness_r"] for f in figures])),
                jaw_loudness_r_best=float(np.nanmean([f["jaw_loudness_r_best"] for f in figures])),
-               best_lag=int(round(np.median([f["best_lag"] for f in figures]))))
+               best_lag=int(round(np.median([f["best_lag"] for f in figures]))),
+               blinks=int(sum(f["blinks"] for f in figures)), minutes=float(sum(f["minutes"] for f in figures)))
+    out["blinks_per_minute"] = out["blinks"] / out["minutes"] if out["minutes"] else float("nan")
+    out["blink_ms_median"] = float(np.nanmedian([f["blink_ms_median"] for f in figures]))
     return out
 
 

@@ -7,6 +7,7 @@
 speech is (T, 48) from core.motion.features at the model's fps; seg_embeddings (S, 768) are
 the MiniLM embeddings of each segment's instruction and seg_bounds (S, 2) their frame ranges
 [start, end). `callback(step, steps)` is the sampler's: progress, and cancellation by raising.
+Sampled motion gets the take's blinks and sealed bilabials (core.motion.articulation).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from core.arkit import NUM_BLENDSHAPES
+from core.motion.articulation import articulate
 from core.motion.checkpoint import MotionBundle
 from core.motion.conditioning import instruction_frames
 from core.motion.sampler import sample
@@ -53,7 +55,7 @@ def generate(bundle: MotionBundle, speech: np.ndarray, seg_embeddings: np.ndarra
     instruction = instruction_track(bundle, seg_embeddings, seg_bounds, len(speech))
     motion = sample(bundle.model, speech, instruction, bundle.null_instruction, steps=steps, guidance=guidance,
                     seed=seed, callback=callback)
-    return FaceTrack(bundle.fps, _finish(bundle.normalisation.denormalise(motion)))
+    return FaceTrack(bundle.fps, articulate(_finish(bundle.normalisation.denormalise(motion)), speech, bundle.fps))
 
 
 def join_edges(inner: np.ndarray, before: np.ndarray, after: np.ndarray, blend: int) -> np.ndarray:
@@ -123,7 +125,9 @@ def regenerate_frames(bundle: MotionBundle, track: FaceTrack, speech: np.ndarray
     known = bundle.normalisation.normalise(track.data[lo:hi])
     motion = sample(bundle.model, speech[lo:hi], instruction, bundle.null_instruction, steps=steps,
                     guidance=guidance, seed=seed, known=known, keep=keep, callback=callback)
-    inner = bundle.normalisation.denormalise(motion[start - lo:end - lo])
+    inner = articulate(_finish(bundle.normalisation.denormalise(motion[start - lo:end - lo])), speech, bundle.fps,
+                       start)
+    # joined after the blinks and lip seals, so the edges continue the kept frames whatever they hold
     inner = join_edges(inner, track.data[max(0, start - 2):start], track.data[end:end + 2],
                        int(round(blend_s * bundle.fps)))
     data = track.data.copy()

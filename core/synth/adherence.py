@@ -492,6 +492,34 @@ def lagged_correlation(jaw: np.ndarray, loud: np.ndarray, mask: np.ndarray, max_
     return out
 
 
+def blinks(closure: np.ndarray) -> list[tuple[int, int, int]]:
+    """(first frame at 0.2 or more, the peak, first frame below 0.2 again) of each blink in a
+    per-frame eyelid closure: a run at 0.2 or more that closes the lids at least half way (a
+    lower one is a squint or a droop)."""
+    closure = np.asarray(closure, np.float64)
+    out, i = [], 0
+    while i < len(closure):
+        if closure[i] >= 0.2:
+            j = i
+            while j < len(closure) and closure[j] >= 0.2:
+                j += 1
+            if closure[i:j].max() >= 0.5:
+                out.append((i, i + int(np.argmax(closure[i:j])), j))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def blink_stats(motion: np.ndarray, fps: float = FPS) -> dict:
+    """Blinks a minute and their median length (ms, from 0.2 closure to below it again)."""
+    found = blinks(np.asarray(motion)[:, [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]].mean(axis=1))
+    minutes = len(motion) / fps / 60
+    lengths = [(b - a) / fps * 1000 for a, _, b in found]
+    return {"blinks": len(found), "minutes": minutes, "blinks_per_minute": len(found) / minutes if minutes else float("nan"),
+            "blink_ms_median": float(np.median(lengths)) if lengths else float("nan")}
+
+
 def lip_sync(motion: np.ndarray, labels: np.ndarray, loudness_db: np.ndarray, speaking: np.ndarray,
              closed_mm: float = CLOSED_MM, max_lag: int = 5, rig=None,
              basis: tuple[float, np.ndarray] | None = None) -> dict:
@@ -529,6 +557,7 @@ def lip_sync(motion: np.ndarray, labels: np.ndarray, loudness_db: np.ndarray, sp
         "bilabial_phones": runs, "bilabial_phones_closed": hit / runs if runs else float("nan"),
         "jaw_loudness_r": corr.get(0, float("nan")), "best_lag": int(best),
         "jaw_loudness_r_best": finite.get(best, float("nan")), "speech_frames": int(mask.sum()),
+        **blink_stats(motion),
     }
 
 

@@ -502,7 +502,8 @@ def _regen(args, src: Path, out: Path, stamp) -> None:
 
 def cmd_batch(args) -> int:
     import signal
-    from core.batch import BatchSettings, parse_exports, read_manifest, run_batch
+    from core.batch import BatchSettings, run_batch
+    from core.manifest import parse_exports, read_manifest
     # SIGINT (Ctrl+C, `kill -INT`) always stops a batch cleanly, also when it was started from a
     # shell that ignores SIGINT for background jobs (Python then installs no handler of its own)
     signal.signal(signal.SIGINT, signal.default_int_handler)

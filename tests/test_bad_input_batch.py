@@ -25,8 +25,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from core import limits
-from core.batch import (COLUMNS, EXPORT_FORMATS, MAX_LINES, MAX_MANIFEST_BYTES, MAX_SCRIPT_CHARS, REPORT_NAME,
-                        Manifest, ManifestError, read_manifest, read_report)
+from core.batch import read_report
+from core.limits import MAX_SCRIPT_CHARS
+from core.manifest import (COLUMNS, EXPORT_FORMATS, MAX_LINES, MAX_MANIFEST_BYTES, REPORT_NAME, Manifest, ManifestError,
+                           read_manifest)
 from core.project import EMOTIONS, load_project
 from tests import bad_input
 from tests.bad_input import run_measured

@@ -17,7 +17,8 @@ import pytest
 import soundfile as sf
 
 from core.arkit import BLENDSHAPES
-from core.batch import BatchError, BatchSettings, ManifestError, read_manifest, read_report, run_batch
+from core.batch import BatchError, BatchSettings, read_report, run_batch
+from core.manifest import ManifestError, read_manifest
 from core.export.livelink import read_livelink_csv
 from core.face import load_rig
 from core.project import load_project

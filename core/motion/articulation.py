@@ -77,12 +77,17 @@ def blink_times(duration: float, pauses: list[float], rng: np.random.Generator) 
     return [(t, rng.uniform(*BLINK_S)) for t in kept]
 
 
-def blink_closure(frames: int, fps: float, blinks: list[tuple[float, float]]) -> np.ndarray:
-    """(frames,) eyelid closure 0..1 at the frame times: each blink closes over CLOSE_SHARE of its
-    length and opens over the rest (smooth half-cosine ramps), so it closes fast and opens slowly."""
-    t = np.arange(frames) / fps
+def blink_closure(frames: int, fps: float, blinks: list[tuple[float, float]], start: int = 0) -> np.ndarray:
+    """(frames,) eyelid closure 0..1 at the times of frames [start, start + frames): each blink
+    closes over CLOSE_SHARE of its length and opens over the rest (smooth half-cosine ramps), so
+    it closes fast and opens slowly."""
+    t = (start + np.arange(frames)) / fps
     out = np.zeros(frames)
+    if frames == 0:
+        return out
     for onset, length in blinks:
+        if onset > t[-1] or onset + length < t[0]:
+            continue
         close, opening = CLOSE_SHARE * length, (1.0 - CLOSE_SHARE) * length
         u = (t - onset) / close
         v = (t - onset - close) / opening
@@ -93,13 +98,15 @@ def blink_closure(frames: int, fps: float, blinks: list[tuple[float, float]]) ->
     return out
 
 
-def take_blinks(speech: np.ndarray, fps: float) -> np.ndarray:
-    """(frames,) the take's blink closure, from its speech activity alone (deterministic)."""
+def take_blinks(speech: np.ndarray, fps: float, start: int = 0, frames: int | None = None) -> np.ndarray:
+    """The take's blink closure over frames [start, start + frames) (default: all), drawn from its
+    speech activity alone (deterministic: the same for every part of the take)."""
     speaking = np.asarray(speech)[:, SPEECH_COLUMN] > 0.5
     seed = zlib.crc32(np.packbits(speaking).tobytes() + len(speaking).to_bytes(8, "little"))
     rng = np.random.default_rng(seed)
-    frames = len(speaking)
-    return blink_closure(frames, fps, blink_times(frames / fps, pause_onsets(speaking, fps), rng))
+    total = len(speaking)
+    frames = total - start if frames is None else frames
+    return blink_closure(frames, fps, blink_times(total / fps, pause_onsets(speaking, fps), rng), start)
 
 
 def seal_strength(speech: np.ndarray) -> np.ndarray:
@@ -120,7 +127,7 @@ def articulate(rows: np.ndarray, speech: np.ndarray, fps: float, start: int = 0)
         return out
     speech = np.asarray(speech)
     window = max(3, int(round(EYELID_MEDIAN_S * fps)) | 1)
-    closure = take_blinks(speech, fps)[start:start + n]
+    closure = take_blinks(speech, fps, start, n)
     for c in BLINK_CHANNELS:
         lid = median_filter(out[:, c], size=window, mode="nearest")
         out[:, c] = lid + (1.0 - lid) * closure

@@ -578,7 +578,10 @@ class MainWindow(QMainWindow):
                                       QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
         if answer == QMessageBox.Save:
             return self.save()
-        return answer == QMessageBox.Discard
+        if answer == QMessageBox.Discard:
+            autosave.discard(self.doc.path, self.autosave_folder)    # discarded on purpose: not offered back
+            return True
+        return False
 
     def _remember(self, path: Path) -> None:
         recent = [str(path)] + [p for p in self.settings.value("recent", [], list) or [] if p != str(path)]

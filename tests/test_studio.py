@@ -366,3 +366,15 @@ def test_saving_over_a_file_another_program_changed_asks_first(qtbot, tmp_path, 
     qtbot.keyClick(w, Qt.Key_S, Qt.ControlModifier)    # its own file now: no question
     assert len(asked) == 2
     close(w, qtbot)
+
+
+def test_work_discarded_on_purpose_is_not_offered_back(qtbot, tmp_path, take, monkeypatch):
+    """Closing with unsaved edits and choosing Discard removes the autosave, so the next start
+    does not offer that session for recovery."""
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    w.doc.split(0, (w.doc.project.segments[0].start + w.doc.project.segments[0].end) / 2)
+    w.autosave()
+    assert autosave.pending(tmp_path / "autosave")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    w.close()
+    assert not w.isVisible() and autosave.pending(tmp_path / "autosave") == []

@@ -33,6 +33,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.motion.checkpoint import MotionBundle
 from core.project import FileStamp, MAIN_TRACK, Instruction, Project, Segment
+from core.segments import merge_evidence, split_evidence
 from core.track import FaceTrack
 from studio.jobs import Job
 
@@ -149,7 +150,8 @@ class Document(QObject):
         if not seg.start + MIN_SEGMENT_S <= t <= seg.end - MIN_SEGMENT_S:
             return
         after = list(self.project.segments)
-        after[index:index + 1] = [replace(seg, end=t), replace(seg, start=t)]
+        left, right = split_evidence(seg.evidence, t)
+        after[index:index + 1] = [replace(seg, end=t, evidence=left), replace(seg, start=t, evidence=right)]
         self._push(f"Split segment {index + 1}", after, [])         # same instruction: the motion stands
 
     def merge_with_next(self, index: int) -> None:
@@ -158,7 +160,7 @@ class Document(QObject):
             return
         a, b = segs[index], segs[index + 1]
         after = list(segs)
-        after[index:index + 2] = [replace(a, end=b.end)]
+        after[index:index + 2] = [replace(a, end=b.end, evidence=merge_evidence(a.evidence, b.evidence))]
         same = a.instruction.text == b.instruction.text and a.seed == b.seed and abs(a.end - b.start) < 1e-9
         self._push(f"Merge segments {index + 1} and {index + 2}", after,
                    [] if same else [(a.end, b.end, a.seed)])

@@ -102,6 +102,14 @@ def test_segment_edits_are_single_undo_steps(doc):
     assert len(doc.project.segments) == n + 1 and not doc.stale          # same instruction: motion stands
     doc.merge_with_next(0)
     assert len(doc.project.segments) == n and doc.project.segments[0].end == pytest.approx(e0)
+    k = next(i for i, s in enumerate(segs) if len(s.evidence.get("words", [])) >= 2)
+    words, (sk, ek) = segs[k].evidence["words"], (segs[k].start, segs[k].end)
+    cut = (words[0]["end"] + words[1]["start"]) / 2
+    doc.split(k, cut)
+    halves = [s.evidence["words"] for s in doc.project.segments[k:k + 2]]
+    assert halves == [words[:1], words[1:]]                                 # each half holds its own words
+    doc.merge_with_next(k)
+    assert doc.project.segments[k].evidence["words"] == words and doc.project.segments[k].end == pytest.approx(ek)
     doc.retime(1, doc.project.segments[1].start + 0.3, doc.project.segments[1].end)
     assert doc.segment_state(1) == "stale"
     doc.retime(1, -5.0, 1e6)                 # clamped between its neighbours

@@ -35,7 +35,7 @@ def make_window(qtbot, tmp_path, project=None, path=None, **kw):
     qtbot.addWidget(w, before_close_func=lambda w: (w.doc.undo_stack.setClean(), w.worker.shutdown()))
     w.show()
     w.activateWindow()
-    qtbot.waitActive(w)      # shortcuts act on the active window, as for a user
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)      # shortcuts act on the active window, as for a user
     return w
 
 
@@ -356,7 +356,6 @@ def test_saving_over_a_file_another_program_changed_asks_first(qtbot, tmp_path, 
     save_project(other, path)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Cancel)
-    qtbot.waitUntil(w.isActiveWindow)          # shortcuts act on the active window
     qtbot.keyClick(w, Qt.Key_S, Qt.ControlModifier)
     assert len(asked) == 1 and "was changed by another program since it was opened here" in asked[0]
     assert load_project(path).segments[0].seed == 77

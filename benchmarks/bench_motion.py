@@ -45,6 +45,7 @@ from core.face import load_rig  # noqa: E402
 from core.motion.checkpoint import default_model_path, load_default_model, load_motion_model, resolve  # noqa: E402
 from core.motion.generate import generate, instruction_track, regenerate_segment  # noqa: E402
 from core.synth import metrics  # noqa: E402
+from core.synth.adherence import blink_stats  # noqa: E402
 from core.synth.dataset import load_item  # noqa: E402
 
 FIGURES: dict = {}
@@ -102,6 +103,8 @@ def quality(bundle, data: Path, held: list[dict], train: list[dict], fps: float,
     frames_total = 0
     per_item = []
     by_wording: dict[str, dict[str, float]] = {}          # wording -> method -> sum of LVE * frames, "frames"
+    blink_count: dict[str, int] = {}                      # method -> blinks over all items
+    blink_ms: dict[str, list[float]] = {}                 # method -> each item's median blink length
     for k, entry in enumerate(held):
         item = load_item(data, entry)
         speech, target = item["speech"], item["motion"]
@@ -120,6 +123,10 @@ def quality(bundle, data: Path, held: list[dict], train: list[dict], fps: float,
         seconds["nearest neighbour"] += time.perf_counter() - t
         tracks["neutral"] = np.zeros_like(target)
         row = {"file": entry["file"], "frames": len(target)}
+        for m, motion in [*tracks.items(), ("teacher target", target)]:
+            st = blink_stats(motion, fps)
+            blink_count[m] = blink_count.get(m, 0) + st["blinks"]
+            blink_ms[m] = blink_ms.get(m, []) + ([st["blink_ms_median"]] if st["blinks"] else [])
         for m in methods:
             lve = metrics.lip_vertex_error(rig, tracks[m], target)
             f = metrics.upper_face_dynamics_deviation(rig, tracks[m], target)
@@ -150,6 +157,12 @@ def quality(bundle, data: Path, held: list[dict], train: list[dict], fps: float,
         rows.append([m, f"{lve:.3f}", f"{np.mean(fdd[m]):+.4f}", f"{np.mean(fdd_abs[m]):.4f}",
                      f"{seconds[m]:.1f}" if m != "neutral" else "-"])
     table(["method", "LVE (mm², lower better)", "FDD (mm, signed; 0 best)", "FDD |per vertex| (mm)", "time (s)"], rows)
+    minutes = frames_total / fps / 60
+    table(["method", "blinks a minute", "blink length ms (median of items)"],
+          [[m, f"{blink_count[m] / minutes:.1f}", f"{np.median(blink_ms[m]):.0f}" if blink_ms.get(m) else "-"]
+           for m in (*methods[:3], "teacher target")])
+    for m in out:
+        out[m]["blinks_per_minute"] = blink_count[m] / minutes
     print("LVE: per frame the largest squared lip-vertex error, averaged over all frames. FDD: per upper-face "
           "vertex std over time of its displacement length, target minus prediction, averaged (positive: the "
           "prediction's upper face moves less than the target's).\n")

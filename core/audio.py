@@ -33,7 +33,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from math import gcd
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Callable
 import numpy as np
 import soundfile as sf
 
+from core.fileio import NotReadable, read_regular
 from core.limits import MAX_MEMBER_BYTES
 
 ANALYSIS_RATE = 16000
@@ -123,34 +123,20 @@ def to_mono_16k(samples: np.ndarray, rate: int) -> np.ndarray:
 def load_audio(path: str | os.PathLike) -> Audio:
     """Read an audio file (WAV, FLAC, OGG, MP3, AIFF, ... as libsndfile reads them)."""
     p = Path(path)
-    # stat first, open after: opening a FIFO for reading blocks until a writer comes, and a
-    # device such as /dev/zero reads forever. A symlink is followed to what it names.
     try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise AudioError(f"{p}: no such file") from None
-    except OSError as exc:
-        raise AudioError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise AudioError(f"{p}: is a folder, not an audio file")
-    if not stat.S_ISREG(st.st_mode):
-        raise AudioError(f"{p}: not a regular file (a device, FIFO or socket); give an audio file")
-    _check_size(st.st_size, p.name)
-    try:
-        with open(p, "rb") as f:
-            # the size stat saw: a file that grows meanwhile is read as it was (and read(n)
-            # allocates n bytes at once, so n is not the cap)
-            data = f.read(st.st_size)
-    except OSError as exc:
-        raise AudioError(f"{p}: cannot read the file ({exc.strerror or exc})") from None
+        data = read_regular(p, "an audio file", MAX_FILE_BYTES, TOO_LARGE)
+    except NotReadable as exc:
+        raise AudioError(f"{p}: {exc}") from None
     return decode_audio(data, p.name)
+
+
+TOO_LARGE = (f"the file is {{size_gib:.1f}} GiB, more than the {MAX_FILE_BYTES / 2 ** 30:.0f} GiB this program accepts "
+             f"for audio (3 hours of 48 kHz stereo WAV is 1.9 GiB); split or compress it first")
 
 
 def _check_size(size: int, name: str) -> None:
     if size > MAX_FILE_BYTES:
-        raise AudioError(f"{name}: the file is {size / 2 ** 30:.1f} GiB, more than the "
-                         f"{MAX_FILE_BYTES / 2 ** 30:.0f} GiB this program accepts for audio (3 hours of "
-                         f"48 kHz stereo WAV is 1.9 GiB); split or compress it first")
+        raise AudioError(f"{name}: " + TOO_LARGE.format(size_gib=size / 2 ** 30))
 
 
 def decode_audio(data: bytes, name: str) -> Audio:

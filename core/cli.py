@@ -6,12 +6,12 @@ import argparse
 import importlib.util
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 
 from core import limits
 from core.audio import Audio, AudioError, load_audio
+from core.fileio import NotReadable, read_regular
 from core.instruct import DEFAULT_WRITER
 from core.limits import Range, check_number
 from core.project import (EMOTIONS, MAIN_TRACK, Project, ProjectError, SUFFIX, load_project, locked_project,
@@ -371,19 +371,17 @@ def _stage1(args, audio: Audio):
 def read_script(path: str | os.PathLike) -> str:
     """What is said, from a UTF-8 text file; refused, naming the file, if it is not a regular
     file or longer than any script of a take this program accepts (core.limits.MAX_SCRIPT_CHARS)."""
-    too_long = (f"{path}: the script is longer than {limits.MAX_SCRIPT_CHARS:,} characters, what three hours "
+    too_long = (f"the script is longer than {limits.MAX_SCRIPT_CHARS:,} characters, what three hours "
                 f"(the longest take) of fast speech holds")
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise CliError(f"{path}: the script is not a regular file")
-        if st.st_size > 4 * limits.MAX_SCRIPT_CHARS:          # UTF-8: at most 4 bytes a character
-            raise CliError(too_long)
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read the script ({exc})") from exc
+        # UTF-8 takes at most 4 bytes a character
+        text = read_regular(path, "a script (a text file)", 4 * limits.MAX_SCRIPT_CHARS, too_long).decode("utf-8")
+    except NotReadable as exc:
+        raise CliError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: the script is not text in UTF-8 ({exc.reason} at byte {exc.start})") from None
     if len(text) > limits.MAX_SCRIPT_CHARS:
-        raise CliError(too_long)
+        raise CliError(f"{path}: {too_long}")
     return text
 
 

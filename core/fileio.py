@@ -10,12 +10,16 @@ written it is locked, so the next save beside it can tell a live one from one a 
 behind, and removes the stale ones. `before_replace` runs with the folder locked just before the
 rename, so a check there (has the file changed since it was read?) and the rename are one step
 for every other writer that also locks. Errors name the target, never the temporary file.
+
+Reading what a user names goes through `check_regular` / `read_regular`: a folder, a device, a
+FIFO or a socket is refused before anything is read (or waited for), with one wording everywhere.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -123,3 +127,58 @@ def _naming(exc: OSError, target: Path) -> OSError:
     named = type(exc)(f"cannot write {target}: {reason}")
     named.errno = exc.errno
     return named
+
+
+# --- reading what a user names -------------------------------------------------------------
+
+class NotReadable(ValueError):
+    """Why a file a user named cannot be read, in words that follow "<path>: " (each caller
+    raises its own error, naming the file)."""
+
+
+def check_regular(path: str | os.PathLike, kind: str) -> os.stat_result:
+    """The stat of `path` if it is a regular file (a symlink is followed), else NotReadable:
+    'no such file', 'is a folder, not <kind>', 'not a regular file (a device, FIFO or socket);
+    give <kind>' (a device such as /dev/zero reads forever, a FIFO blocks), 'cannot read it (...)'."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise NotReadable("no such file") from None
+    except (OSError, ValueError) as exc:                 # ValueError: a NUL in the name
+        raise NotReadable(f"cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    _check_mode(st, kind)
+    return st
+
+
+def read_regular(path: str | os.PathLike, kind: str, limit: int, too_large: str) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them, else NotReadable (as
+    check_regular, or `too_large` formatted with {size_mb} or {size_gib} when the file is larger). The file
+    is opened without blocking (a FIFO's open would wait for a writer) and checked on the open
+    descriptor, so what is read is what was checked."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise NotReadable("no such file") from None
+    except IsADirectoryError:
+        raise NotReadable(f"is a folder, not {kind}") from None
+    except (OSError, ValueError) as exc:
+        raise NotReadable(f"cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        st = os.fstat(fd)
+        _check_mode(st, kind)
+        if st.st_size > limit:
+            raise NotReadable(too_large.format(size_mb=st.st_size / 2 ** 20, size_gib=st.st_size / 2 ** 30))
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(st.st_size)       # what fstat saw (read(n) allocates n bytes at once)
+    except OSError as exc:
+        raise NotReadable(f"cannot read it ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    return data
+
+
+def _check_mode(st: os.stat_result, kind: str) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise NotReadable(f"is a folder, not {kind}")
+    if not stat.S_ISREG(st.st_mode):
+        raise NotReadable(f"not a regular file (a device, FIFO or socket); give {kind}")

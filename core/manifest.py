@@ -21,12 +21,12 @@ import json
 import math
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core import limits
+from core.fileio import NotReadable, read_regular
 from core.instruct.wording import SYNONYMS
 from core.limits import MAX_INSTRUCTION_CHARS, MAX_SCRIPT_CHARS
 from core.project import EMOTIONS
@@ -116,32 +116,11 @@ def _read_text(p: Path) -> str:
     """The manifest's text: a regular file of at most MAX_MANIFEST_BYTES in UTF-8 (a BOM is
     dropped). A FIFO, a device or a folder is refused without being read (nor waited for)."""
     try:
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise ManifestError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ManifestError(f"{p}: is a folder, not a manifest") from None
-    except (OSError, ValueError) as exc:              # ValueError: a NUL in the name
-        raise ManifestError(f"{p}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
-    try:
-        st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
-            raise ManifestError(f"{p}: is a folder, not a manifest")
-        if not stat.S_ISREG(st.st_mode):
-            raise ManifestError(f"{p}: not a regular file (a pipe, a device or a socket); give the manifest as a "
-                                f"file")
-        if st.st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{p}: the manifest is larger than {MAX_MANIFEST_BYTES // 2 ** 20} MiB, the most "
-                                f"that is read (split it into several)")
-        with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(MAX_MANIFEST_BYTES + 1)
-    except OSError as exc:
-        raise ManifestError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_MANIFEST_BYTES:           # it grew while being read
-        raise ManifestError(f"{p}: the manifest is larger than {MAX_MANIFEST_BYTES // 2 ** 20} MiB, the most that "
-                            f"is read (split it into several)")
+        data = read_regular(p, "a manifest", MAX_MANIFEST_BYTES,
+                            f"the manifest is larger than {MAX_MANIFEST_BYTES // 2 ** 20} MiB, the most that is read "
+                            f"(split it into several)")
+    except NotReadable as exc:
+        raise ManifestError(f"{p}: {exc}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -38,7 +38,7 @@ import numpy as np
 from core.arkit import BLENDSHAPES, NUM_CHANNELS
 from core.audio import Audio, AudioError, decode_audio
 from core import limits
-from core.fileio import atomic_write, real_target
+from core.fileio import NotReadable, atomic_write, check_regular, real_target
 from core.limits import (MAX_INFLATED_UNCHECKED, MAX_INSTRUCTION_CHARS, MAX_MEMBER_BYTES, MAX_MEMBER_RATIO,
                          MAX_PROJECT_JSON, check_number)
 from core.track import DEFAULT_FPS, FaceTrack
@@ -326,13 +326,11 @@ def _encode_wav(audio: Audio) -> bytes:
 
 def load_project(path: str | os.PathLike) -> Project:
     p = Path(path)
-    if not p.exists():
-        raise ProjectError(f"{p}: no such file")
-    if p.is_dir():
-        raise ProjectError(f"{p}: is a folder, not a project file")
-    if not p.is_file():
-        raise ProjectError(f"{p}: not a regular file (a device, FIFO or socket); give a project file")
-    if p.stat().st_size == 0:
+    try:
+        st = check_regular(p, "a project file")
+    except NotReadable as exc:
+        raise ProjectError(f"{p}: {exc}") from None
+    if st.st_size == 0:
         raise ProjectError(f"{p}: the file is empty (0 bytes)")
     if not zipfile.is_zipfile(p):
         with open(p, "rb") as f:

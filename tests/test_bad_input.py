@@ -739,7 +739,7 @@ def test_script_longer_than_any_take_is_refused(tmp_path, capsys):
     code, _, err = avitalk(capsys, "listen", speech, "-o", tmp_path / "l.avtp", "--script", script)
     assert_refused(code, err, f"{script}: the script is longer than 300,000 characters, what three hours")
     code, _, err = avitalk(capsys, "listen", speech, "-o", tmp_path / "l.avtp", "--script", "/dev/zero")
-    assert_refused(code, err, "/dev/zero: the script is not a regular file")
+    assert_refused(code, err, "/dev/zero: not a regular file (a device, FIFO or socket); give a script (a text file)")
 
 
 def test_control_characters_from_an_endpoint_never_reach_the_terminal(tmp_path, capsys):

@@ -164,8 +164,8 @@ def test_a_manifest_that_is_not_a_file_is_refused_at_once(tmp_path):
         refused(path, part)
     for path in (Path("/dev/zero"), tmp_path / "fifo.csv"):         # the command as a user runs it
         run = run_measured("batch", path, "-o", tmp_path / "out", *OPTIONS, timeout=60)
-        assert run.code == 2 and run.err == [f"avitalk: error: {path}: not a regular file (a pipe, a device or a "
-                                             f"socket); give the manifest as a file"], run.err
+        assert run.code == 2 and run.err == [f"avitalk: error: {path}: not a regular file (a device, FIFO or "
+                                             f"socket); give a manifest"], run.err
         assert run.seconds < 30 and run.peak_mb < 1500
 
 

@@ -27,7 +27,6 @@ import base64
 import binascii
 import json
 import os
-import stat
 import struct
 from pathlib import Path
 from typing import Callable
@@ -43,7 +42,7 @@ from pygltflib import (
 
 from core.arkit import BLENDSHAPES, NUM_BLENDSHAPES
 from core.face.rig import FaceRig, vertex_normals
-from core.fileio import atomic_write
+from core.fileio import NotReadable, atomic_write, read_regular
 from core.track import FaceTrack
 
 CM_TO_M = 0.01
@@ -293,21 +292,12 @@ def _numbers(value: object, n: int, what: str, where: str) -> np.ndarray:
 
 
 def _read_regular(path: Path, where: str, what: str = "the file") -> bytes:
-    """The bytes of a regular file of at most MAX_HEAD_BYTES (stat before open: a FIFO would
-    block, a device would read forever)."""
+    """The bytes of a regular file of at most MAX_HEAD_BYTES (core.fileio.read_regular)."""
     try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise GltfError(f"{where}: {what} is a folder, not a glTF/GLB file")
-        if not stat.S_ISREG(st.st_mode):
-            raise GltfError(f"{where}: {what} is not a regular file (a device, FIFO or socket)")
-        if st.st_size > MAX_HEAD_BYTES:
-            raise GltfError(f"{where}: {what} is {st.st_size / 2 ** 20:.0f} MB, more than the "
-                            f"{MAX_HEAD_BYTES // 2 ** 20} MB a head may take")
-        with open(path, "rb") as f:
-            return f.read(st.st_size)     # (read(n) allocates n bytes at once: not the cap)
-    except OSError as e:
-        raise GltfError(f"{where}: cannot read {what} ({e.strerror or e})") from None
+        return read_regular(path, "a glTF/GLB file" if what == "the file" else "a buffer file", MAX_HEAD_BYTES,
+                            f"{{size_mb:.0f}} MB, more than the {MAX_HEAD_BYTES // 2 ** 20} MB a head may take")
+    except NotReadable as exc:
+        raise GltfError(f"{where}: {exc}" if what == "the file" else f"{where}: {what}: {exc}") from None
 
 
 def _parse_gltf(data: bytes, where: str) -> tuple[dict, bytes | None]:

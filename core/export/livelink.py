@@ -59,7 +59,6 @@ import io
 import math
 import os
 import re
-import stat
 from array import array
 from dataclasses import dataclass
 
@@ -67,7 +66,7 @@ import numpy as np
 
 from core.arkit import BLENDSHAPES, INDEX, NUM_CHANNELS
 from core.audio import MAX_DURATION
-from core.fileio import atomic_write
+from core.fileio import NotReadable, atomic_write, check_regular
 from core.limits import CAPTURE_VALUE, FPS, check_number
 from core.track import FaceTrack
 
@@ -189,12 +188,10 @@ def _open_text(path: str | os.PathLike, where: str) -> io.TextIOWrapper:
     no binary data. stat comes before open: opening a FIFO blocks until a writer comes, and a
     device such as /dev/zero reads forever."""
     try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise LiveLinkError(f"{where}: is a folder, not a Live Link Face CSV")
-        if not stat.S_ISREG(st.st_mode):
-            raise LiveLinkError(f"{where}: not a regular file (a device, FIFO or socket); give a CSV file")
+        check_regular(path, "a Live Link Face CSV")
         f = open(path, "rb")
+    except NotReadable as e:
+        raise LiveLinkError(f"{where}: {e}") from None
     except OSError as e:
         raise LiveLinkError(f"{where}: cannot read the file ({e.strerror or e})") from e
     if b"\x00" in f.read(65536):

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "out of memory (the input is too large for this machine)"
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = str(exc).replace("\r\n", " ").replace("\n", " ").replace("\r", " ") or type(exc).__name__
     return text if len(text) <= 600 else text[:597] + "..."
 
 

@@ -345,9 +345,15 @@ class MainWindow(QMainWindow):
         elif key[0] == "rewrite" and key[1] == id(self.doc):
             index = key[2]
             instruction, warnings = result
-            if index < len(self.doc.project.segments) and self.doc.project.segments[index].start == key[3]:
+            segs = self.doc.project.segments
+            if index < len(segs) and segs[index].start == key[3]:
+                same = segs[index].instruction.text == instruction.text
                 self.doc.set_instruction(index, instruction)
-            if warnings:            # e.g. the endpoint was down and the rules wrote it
+                # said either way, so a rewrite that comes back as it was does not look like nothing happened
+                said = (f"Rewrite: {instruction.writer} wrote the same instruction again for segment {index + 1}"
+                        if same else f"Rewrite: segment {index + 1} now reads \"{instruction.text}\"")
+                self.statusBar().showMessage("; ".join([said, *warnings]), 15000)
+            elif warnings:          # e.g. the endpoint was down and the rules wrote it
                 self.statusBar().showMessage("Rewrite: " + "; ".join(warnings), 15000)
         elif key[0] == "export":
             if key in self._export_dialogs:

@@ -323,6 +323,12 @@ def test_settings_are_remembered_and_a_failed_rewrite_says_why(qtbot, tmp_path, 
     w.rewrite_with_language_model(0)
     qtbot.waitUntil(lambda: "unreachable" in w.statusBar().currentMessage(), timeout=60000)
     assert w.doc.project.segments[0].instruction.writer == "rules"     # the rules stood in
+    w.apply_settings(StudioSettings(writer="rules"))
+    w.statusBar().clearMessage()
+    w.rewrite_with_language_model(0)                   # the rules again on the same evidence: the same text
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() != "", timeout=60000)
+    assert w.statusBar().currentMessage() == "Rewrite: rules wrote the same instruction again for segment 1"
+    w.apply_settings(StudioSettings(writer="rules", llm_url=url, llm_model="big"))
     close(w, qtbot)
     again = MainWindow(load_project(take), take, settings=QSettings(str(tmp_path / "studio.ini"), QSettings.IniFormat),
                        autosave_folder=tmp_path / "autosave")

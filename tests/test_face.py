@@ -278,3 +278,15 @@ def test_brows_are_visible_and_move_with_the_brow_shapes(rig):
     down = rig.deltas[BLENDSHAPES.index("browDownLeft")]
     inner_left = skin[tree.query(can[[336]])[1]]
     assert up[inner_left, 1].mean() > 0.5 and down[brow[0], 1] < -0.4   # centimetres
+
+
+def test_jaw_and_brows_move_within_anatomical_ranges(rig):
+    """A fully open jaw parts the lips 35-45 mm, a full brow raise lifts the brow 8-12 mm (the
+    ranges a face actually moves: what an export drives on a real rig should look like it here)."""
+    up, lo = list(lm.interior(lm.LIPS_INNER_UPPER)), list(lm.interior(lm.LIPS_INNER_LOWER))
+    v = pose(rig, jawOpen=1.0)
+    parted_mm = 10 * (v[up, 1] - v[lo, 1]).max()              # at the centre, where the mouth opens most
+    assert 35 <= parted_mm <= 45, parted_mm
+    for shape in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"):
+        lift_mm = 10 * (pose(rig, **{shape: 1.0})[:, 1] - rig.vertices[:, 1]).max()
+        assert 8 <= lift_mm <= 12, (shape, lift_mm)

@@ -38,6 +38,7 @@ INTENSITY = Range(0, 1)
 VIDEO_SIZE = Range(16, 4096, whole=True, unit="pixels")
 SEGMENT_SECONDS = Range(0.2, 600, unit="seconds")
 WORKERS = Range(1, 1024, whole=True)              # batch worker processes, and threads per worker
+CAPTURE_VALUE = Range(-1000, 1000)                # a weight (0..1) or angle (radians) in a capture: room for overshoot
 
 MAX_INSTRUCTION_CHARS = 2000        # an instruction is a sentence or two; the text encoder reads 256 tokens
 # what is said in three hours (the longest audio) of fast speech; aligning a longer text costs
@@ -47,7 +48,6 @@ MAX_PROJECT_JSON = 64 * 2 ** 20     # project.json: settings, segments and their
 MAX_MEMBER_BYTES = 2 ** 31          # any other member of a project (3 h of 48 kHz stereo WAV is 1.9 GiB)
 MAX_MEMBER_RATIO = 200              # a zip member that inflates more than this from a large size is a bomb
 MAX_INFLATED_UNCHECKED = 32 * 2 ** 20
-CAPTURE_VALUE = Range(-1000, 1000)        # a weight (0..1) or angle (radians) in a capture file; room for tools that overshoot
 
 
 def check_number(name: str, value: object, r: Range) -> float | int:

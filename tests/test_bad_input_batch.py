@@ -32,6 +32,7 @@ from core.manifest import (COLUMNS, EXPORT_FORMATS, MAX_LINES, MAX_MANIFEST_BYTE
 from core.project import EMOTIONS, load_project
 from tests import bad_input
 from tests.bad_input import run_measured
+from tests.test_batch import wait_for_first_line
 from tests.test_cli import AVITALK
 
 OPTIONS = ("--writer", "rules", "--threads", "1")
@@ -365,11 +366,7 @@ def start_and_stop(many: Path, out: Path, how, sessions: list[int], *options: st
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     sessions.append(proc.pid)
     try:
-        seen = ""
-        deadline = time.monotonic() + 240
-        while "[1/8]" not in seen and time.monotonic() < deadline and proc.poll() is None:
-            seen += proc.stderr.readline()
-        assert "[1/8]" in seen, seen
+        seen = wait_for_first_line(proc, "[1/8]", 240)
         workers = descendants(proc.pid)
         assert len(workers) >= 2, workers                 # two workers (and multiprocessing's resource tracker)
         t0 = time.monotonic()

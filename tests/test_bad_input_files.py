@@ -28,34 +28,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from core.arkit import BLENDSHAPES, INDEX, NUM_BLENDSHAPES, NUM_CHANNELS
 from core.audio import MAX_DURATION, Audio, AudioError, load_audio
-from core.cli import main
 from core.export.gltf import MAX_VERTICES, GltfError, load_glb_head, write_glb
 from core.export.livelink import HEADER, LiveLinkError, format_timecode, read_livelink_csv
 from core.face.rig import FaceRig
 from core.project import load_project, save_project
 from core.track import FaceTrack
 from tests import bad_input
+from tests.test_bad_input import assert_refused, avitalk, warnings_of
 
 LIMIT_MB = 1500          # peak memory for any input under 10 MB
 LIMIT_S = 60
-
-
-def avitalk(capsys, *args) -> tuple[int, str, list[str]]:
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err.splitlines()
-
-
-def assert_refused(code: int, err: list[str], *parts: str) -> None:
-    assert code == 2, err
-    assert len(err) == 1 and err[0].startswith("avitalk: error: "), err
-    for part in parts:
-        assert part in err[0], (part, err[0])
-
-
-def warnings_of(err: list[str]) -> list[str]:
-    assert all(line.startswith("avitalk: warning: ") for line in err), err
-    return [line.removeprefix("avitalk: warning: ") for line in err]
 
 
 def saved_before(folder: Path) -> tuple[Path, bytes]:
@@ -352,21 +334,28 @@ def glb_from(doc, binary: bytes) -> bytes:
     return struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
 
 
-def load_head_or_refuse(path: Path) -> FaceRig | None:
-    """What every file must get: a usable head, or one GltfError naming the file; in bounded
-    memory (numpy's arrays are traced) and time."""
+def loaded_or_refused(load, path: Path, error: type, named: str, peak_bytes: float):
+    """`load(path)`, or None where it raises `error` with one line starting "<named>: "; either
+    way within `peak_bytes` of traced allocations (numpy's arrays included) and 10 s."""
     tracemalloc.start()
     t0 = time.perf_counter()
     try:
-        rig = load_glb_head(path)
-    except GltfError as exc:
+        result = load(path)
+    except error as exc:
         message = str(exc)
-        assert message.startswith(f"{path}: ") and "\n" not in message, message
-        rig = None
+        assert message.startswith(f"{named}: ") and "\n" not in message, message
+        result = None
     finally:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert peak < 256e6 and time.perf_counter() - t0 < 10, (peak, time.perf_counter() - t0)
+    assert peak < peak_bytes and time.perf_counter() - t0 < 10, (peak, time.perf_counter() - t0)
+    return result
+
+
+def load_head_or_refuse(path: Path) -> FaceRig | None:
+    """What every file must get: a usable head, or one GltfError naming the file; in bounded
+    memory (numpy's arrays are traced) and time."""
+    rig = loaded_or_refused(load_glb_head, path, GltfError, str(path), 256e6)
     if rig is not None:
         assert np.isfinite(rig.vertices).all() and np.isfinite(rig.deltas).all() and np.isfinite(rig.pivot).all()
         assert rig.num_vertices <= MAX_VERTICES
@@ -513,18 +502,7 @@ INTERESTING = [0, 1, 2, 3, 4, 7, 8, 16, 255, 256, 1000, 0x7FFF, 0x8000, 0xFFFF, 
 def load_audio_or_refuse(path: Path) -> Audio | None:
     """An Audio, or one AudioError naming the file; in bounded memory (numpy's arrays traced,
     what libsndfile announces included) and time."""
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    try:
-        audio = load_audio(path)
-    except AudioError as exc:
-        message = str(exc)
-        assert message.startswith(f"{path.name}: ") and "\n" not in message, message
-        audio = None
-    finally:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    assert peak < 600e6 and time.perf_counter() - t0 < 10, (peak, time.perf_counter() - t0)
+    audio = loaded_or_refused(load_audio, path, AudioError, path.name, 600e6)
     if audio is not None:
         assert np.isfinite(audio.samples).all() and audio.frames > 0 and audio.duration <= MAX_DURATION
         assert 1000 <= audio.sample_rate <= 384000
@@ -555,18 +533,7 @@ def test_fuzz_wav_headers(small_wavs, tmp_path, subtype, edits, cut):
 # --- fuzz: Live Link CSV ------------------------------------------------------------------
 
 def read_take_or_refuse(path: Path) -> FaceTrack | None:
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    try:
-        track = read_livelink_csv(path, fps=60)
-    except LiveLinkError as exc:
-        message = str(exc)
-        assert message.startswith(f"{path}: ") and "\n" not in message, message
-        track = None
-    finally:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-    assert peak < 600e6 and time.perf_counter() - t0 < 10, (peak, time.perf_counter() - t0)
+    track = loaded_or_refused(lambda p: read_livelink_csv(p, fps=60), path, LiveLinkError, str(path), 600e6)
     if track is not None:
         assert track.frames >= 1 and np.isfinite(track.data).all()
         assert track.duration <= MAX_DURATION + 1

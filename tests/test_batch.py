@@ -267,6 +267,18 @@ def test_a_rerun_skips_what_is_done_and_redoes_what_changed(data, one_worker, tm
         {p: t for p, t in stamps.items() if p.parent.name in ("told", "s3", "s3-2")}
 
 
+def wait_for_first_line(proc: subprocess.Popen, progress: str, seconds: float) -> str:
+    """Read a running `avitalk batch`'s stderr until its progress line `progress` (e.g. "[1/8]":
+    the first line finished), failing if it does not come within `seconds` or the batch ends;
+    what was read."""
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while progress not in seen and time.monotonic() < deadline and proc.poll() is None:
+        seen += proc.stderr.readline()
+    assert progress in seen, seen
+    return seen
+
+
 def test_ctrl_c_keeps_the_finished_lines(data, tmp_path):
     manifest = tmp_path / "many.csv"
     manifest.write_text("id,audio\n" + "".join(f"n{k},{data / 'audio' / 's0.wav'}\n" for k in range(8)))
@@ -274,11 +286,7 @@ def test_ctrl_c_keeps_the_finished_lines(data, tmp_path):
     proc = subprocess.Popen([str(AVITALK), "batch", str(manifest), "-o", str(out), "--workers", "1", *OPTIONS],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        seen = ""
-        deadline = time.monotonic() + 180
-        while "[1/8]" not in seen and time.monotonic() < deadline and proc.poll() is None:
-            seen += proc.stderr.readline()
-        assert "[1/8]" in seen, seen
+        wait_for_first_line(proc, "[1/8]", 180)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:

@@ -69,9 +69,8 @@ def http_post(url: str, data: bytes, headers: dict[str, str], deadline: float) -
     the body: a server that trickles bytes is cut off, as is one that says nothing). HTTP errors
     raise urllib.error.HTTPError; a late answer TimeoutError; an answer over MAX_REPLY_BYTES
     InstructError."""
+    check_url(url)
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InstructError(f"{url}: not an http:// or https:// address")
     kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = kind(parts.hostname, parts.port, timeout=deadline)
     timed_out = threading.Event()

@@ -20,6 +20,7 @@ uniform int u_wireframe;
 in vec3 in_position;
 in vec3 in_normal;
 in vec3 in_color;
+in vec3 in_shade;            // colour offset the shapes drive (creases, blanching), blended on the CPU
 in vec3 in_material;         // diffuse wrap, specular exponent, specular strength
 
 out vec3 v_color;
@@ -44,7 +45,8 @@ void main() {
     float rim = 1.0 - max(dot(n, v), 0.0);
     rim *= rim; rim *= rim;
 
-    vec3 color = in_color * light + spec + rim * 0.08 * wrap * u_rim_color;
+    vec3 base = clamp(in_color + in_shade, 0.0, 1.0);
+    vec3 color = base * light + spec + rim * 0.08 * wrap * u_rim_color;
     if (u_wireframe == 1) color = mix(color, vec3(0.05, 0.3, 0.6), 0.6);
     color = color / (1.0 + 0.15 * color);
     // sRGB encoding (the framebuffer is 8-bit); sqrt is close to 1/2.2 and much cheaper.

@@ -290,3 +290,40 @@ def test_jaw_and_brows_move_within_anatomical_ranges(rig):
     for shape in ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"):
         lift_mm = 10 * (pose(rig, **{shape: 1.0})[:, 1] - rig.vertices[:, 1]).max()
         assert 8 <= lift_mm <= 12, (shape, lift_mm)
+
+
+# --------------------------------------------------------------------------- creases
+def test_creases_mirror_and_shade_only_the_skin(rig):
+    mirror = _mirror(rig)
+    skin = rig.parts == 0
+    for name in BLENDSHAPES:
+        shade = rig.shading[I[name]]
+        assert np.abs(shade[~skin]).max(initial=0.0) == 0.0, name
+        if name.endswith("Left"):
+            np.testing.assert_allclose(rig.shading[I[mirror_name(name)]], shade[mirror], atol=1e-5, err_msg=name)
+        # a full crease darkens the skin it lies on, never below black or above white
+        assert (rig.colors + shade >= -1e-6).all() and (rig.colors + shade <= 1.0).all(), name
+    # the expressive shapes shade something; the eye-look shapes and mouthClose do not
+    shaded = {n for n in BLENDSHAPES if np.abs(rig.shading[I[n]]).max() > 0.05}
+    assert {"mouthSmileLeft", "noseSneerRight", "browInnerUp", "cheekPuff", "mouthPressLeft"} <= shaded
+    assert not shaded & {"eyeLookUpLeft", "mouthClose", "jawOpen"}
+
+
+def test_shapes_read_on_the_face_sheet(rig):
+    """Issue 15's measure: the share of a sheet tile's pixels that change by more than 20 grey
+    levels against the neutral tile. Before the creases and the lip contrast: mouthSmile 0.65 %,
+    cheekPuff 0.16 %, mouthPress 0.01 %, mouthPucker 0.11 %, noseSneer 0.04-0.08 %, cheekSquint 0.01 %."""
+    offscreen = pytest.importorskip("core.render.offscreen")
+    from core.face.sheet import shape_visibility
+    try:
+        seen = shape_visibility(rig)
+    except offscreen.RenderError as exc:
+        pytest.skip(str(exc))
+    floors = {"mouthSmileLeft": 0.012, "mouthSmileRight": 0.012, "cheekPuff": 0.03, "mouthPressLeft": 0.008,
+              "mouthPressRight": 0.008, "mouthPucker": 0.01, "mouthRollLower": 0.012, "noseSneerLeft": 0.005,
+              "noseSneerRight": 0.005, "cheekSquintLeft": 0.004, "browInnerUp": 0.02, "jawOpen": 0.06}
+    low = {n: round(seen[n], 4) for n, floor in floors.items() if seen[n] < floor}
+    assert not low, low
+    for name, share in seen.items():
+        if not name.startswith("eyeLook"):
+            assert share >= 0.002, (name, share)

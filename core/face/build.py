@@ -22,6 +22,7 @@ import scipy.sparse
 
 from core.arkit import BLENDSHAPES, mirror_name
 from core.face import landmarks as lm
+from core.face.creases import crease_colors
 from core.face.mesh import (boundary_loops, graph_laplacian, harmonic, load_canonical,
                             loop_subdivision, mirror_field, mirror_map)
 from core.face.rig import PART_NAMES, FaceRig
@@ -42,7 +43,7 @@ HEAD_CENTRE = np.array([0.0, 1.5, -4.0])   # ellipsoid for the back of the head
 HEAD_RADII = np.array([7.9, 10.8, 10.0])
 
 SKIN_RGB = np.array([0.56, 0.34, 0.25])
-LIP_RGB = np.array([0.50, 0.19, 0.16])
+LIP_RGB = np.array([0.44, 0.12, 0.11])
 SCLERA_RGB = np.array([0.80, 0.78, 0.74])
 IRIS_RGB = np.array([0.16, 0.09, 0.04])
 PUPIL_RGB = np.array([0.01, 0.01, 0.01])
@@ -661,16 +662,22 @@ def build_rig() -> FaceRig:
         for name, d in dd.items():
             deltas[bi[name], nskin + ix] = d
 
+    shading = np.zeros((len(BLENDSHAPES), nv, 3))
+    for name, rgb_offset in crease_colors(skin_p, skin_rgb, skin_lip).items():
+        shading[bi[name], :nskin] = rgb_offset
+
     keys = np.concatenate([verts, 10 * part[:, None], 3 * tag[:, None]], 1)
     mirror = mirror_map(keys)
     for i, name in enumerate(BLENDSHAPES):
         other = mirror_name(name)
         if other != name and name.endswith("Left"):
             deltas[bi[other]] = mirror_field(deltas[i], mirror)
+            shading[bi[other]] = shading[i][mirror]
         elif other == name:
             deltas[i] = 0.5 * (deltas[i] + mirror_field(deltas[i], mirror))
+            shading[i] = 0.5 * (shading[i] + shading[i][mirror])
 
     return FaceRig(
         vertices=verts.astype(np.float32), triangles=all_t, uvs=uvs.astype(np.float32),
         colors=rgb.astype(np.float32), parts=part, deltas=deltas.astype(np.float32),
-        pivot=HEAD_PIVOT.astype(np.float32))
+        pivot=HEAD_PIVOT.astype(np.float32), shading=shading.astype(np.float32))

@@ -26,6 +26,8 @@ class FaceRig:
     deltas: np.ndarray          # (52, V, 3) float32 offset at full weight, BLENDSHAPES order
     pivot: np.ndarray           # (3,) float32 head rotation centre (top of the neck), cm
     names: tuple[str, ...] = BLENDSHAPES
+    shading: np.ndarray | None = None   # (52, V, 3) float32 colour offset at full weight (creases,
+                                        # core.face.creases); drawn by the renderer, not exported
 
     def __post_init__(self) -> None:
         v = len(self.vertices)
@@ -33,6 +35,9 @@ class FaceRig:
         assert self.deltas.shape == (NUM_BLENDSHAPES, v, 3)
         assert self.uvs.shape == (v, 2) and self.colors.shape == (v, 3) and self.parts.shape == (v,)
         assert self.triangles.ndim == 2 and self.triangles.shape[1] == 3
+        if self.shading is None:
+            self.shading = np.zeros((NUM_BLENDSHAPES, v, 3), np.float32)
+        assert self.shading.shape == (NUM_BLENDSHAPES, v, 3)
         # (52, V*3) view used by evaluate(): one matrix product for any number of frames.
         self._basis = np.ascontiguousarray(self.deltas.reshape(NUM_BLENDSHAPES, -1), dtype=np.float32)
 

@@ -2,6 +2,8 @@
 
 `make_sheet(path)` renders the neutral face and the 52 shapes with the project's offscreen
 renderer (core.render) into one PNG grid (53 tiles). The CLI (`avitalk face sheet`) calls it.
+`shape_visibility()` measures how much each shape shows on it: the share of a tile's pixels
+whose grey level changes by more than 20 (of 255) against the neutral tile.
 """
 
 from __future__ import annotations
@@ -44,6 +46,31 @@ def sheet_tiles(rig: FaceRig) -> list[tuple[str, np.ndarray]]:
     return tiles
 
 
+VISIBLE_GREY_STEP = 20
+
+
+def render_tiles(rig: FaceRig, size: int = 256) -> list[tuple[str, np.ndarray]]:
+    """(label, RGB image) for every sheet tile, framed as the sheet frames them."""
+    from core.render.offscreen import OffscreenRenderer
+    from core.render.renderer import default_camera
+
+    with OffscreenRenderer(rig, size, size) as renderer:
+        camera = default_camera(rig, aspect=1.0, margin=1.02)
+        return [(label, renderer.render(values, camera)) for label, values in sheet_tiles(rig)]
+
+
+def shape_visibility(rig: FaceRig | None = None, size: int = 256) -> dict[str, float]:
+    """Per shape: the share of its tile's pixels (0..1) that differ from the neutral tile by more
+    than VISIBLE_GREY_STEP grey levels."""
+    if rig is None:
+        from core.face import load_rig
+        rig = load_rig()
+    tiles = render_tiles(rig, size)
+    grey = [(label, img[..., :3].astype(np.float32) @ np.float32([0.299, 0.587, 0.114])) for label, img in tiles]
+    neutral = grey[0][1]
+    return {label.split("+")[0]: float((np.abs(g - neutral) > VISIBLE_GREY_STEP).mean()) for label, g in grey[1:]}
+
+
 def make_sheet(path: str | Path, rig: FaceRig | None = None, size: int = 256,
                columns: int = 9) -> Path:
     """Render the face sheet to `path` (PNG). `size` is the width of one tile in pixels.
@@ -51,28 +78,22 @@ def make_sheet(path: str | Path, rig: FaceRig | None = None, size: int = 256,
     Returns the path written. Tiles are laid out row by row: neutral, then the 52 shapes
     in ARKit order, each labelled with its name.
     """
-    from core.render.offscreen import OffscreenRenderer
-    from core.render.renderer import default_camera
-
     if rig is None:
         from core.face import load_rig
         rig = load_rig()
-    tiles = sheet_tiles(rig)
+    tiles = render_tiles(rig, size)
     label_h = max(14, int(size * LABEL_HEIGHT_FRACTION))
     rows = math.ceil(len(tiles) / columns)
     sheet = Image.new("RGB", (columns * size, rows * (size + label_h)), (24, 26, 30))
     draw = ImageDraw.Draw(sheet)
     font = _font(max(9, int(label_h * 0.62)))
-    with OffscreenRenderer(rig, size, size) as renderer:
-        camera = default_camera(rig, aspect=1.0, margin=1.02)
-        for k, (label, values) in enumerate(tiles):
-            img = renderer.render(values, camera)
-            x, y = (k % columns) * size, (k // columns) * (size + label_h)
-            sheet.paste(Image.fromarray(np.ascontiguousarray(img)), (x, y))
-            box = draw.textbbox((0, 0), label, font=font)
-            tw = box[2] - box[0]
-            draw.text((x + (size - tw) / 2, y + size + (label_h - (box[3] - box[1])) / 2 - box[1]),
-                      label, fill=(230, 230, 230), font=font)
+    for k, (label, img) in enumerate(tiles):
+        x, y = (k % columns) * size, (k // columns) * (size + label_h)
+        sheet.paste(Image.fromarray(np.ascontiguousarray(img)), (x, y))
+        box = draw.textbbox((0, 0), label, font=font)
+        tw = box[2] - box[0]
+        draw.text((x + (size - tw) / 2, y + size + (label_h - (box[3] - box[1])) / 2 - box[1]),
+                  label, fill=(230, 230, 230), font=font)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path)

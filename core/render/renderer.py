@@ -45,17 +45,19 @@ MATERIALS = np.array([
 
 
 def blend_basis(rig: FaceRig) -> tuple[np.ndarray, np.ndarray]:
-    """Neutral (V, 6) and per-shape (52, V*6) offsets of interleaved positions and normals.
+    """Neutral (V, 9) and per-shape (52, V*9) offsets of interleaved positions, normals and
+    colour offsets (the creases the shapes drive, FaceRig.shading).
 
     Normals blend linearly with the weights and are renormalised, as glTF morph targets
     do: one matrix product per frame instead of recomputing them from the triangles.
     """
     n0 = vertex_normals(rig.vertices, rig.triangles)
-    neutral = np.hstack([rig.vertices, n0]).astype(np.float32)
-    basis = np.empty((NUM_BLENDSHAPES, rig.num_vertices, 6), np.float32)
+    neutral = np.hstack([rig.vertices, n0, np.zeros_like(n0)]).astype(np.float32)
+    basis = np.empty((NUM_BLENDSHAPES, rig.num_vertices, 9), np.float32)
     for i in range(NUM_BLENDSHAPES):
         basis[i, :, :3] = rig.deltas[i]
-        basis[i, :, 3:] = vertex_normals(rig.vertices + rig.deltas[i], rig.triangles) - n0
+        basis[i, :, 3:6] = vertex_normals(rig.vertices + rig.deltas[i], rig.triangles) - n0
+        basis[i, :, 6:] = rig.shading[i]
     return neutral, basis.reshape(NUM_BLENDSHAPES, -1)
 
 
@@ -79,11 +81,11 @@ class FaceRenderer:
         self._prog = program(ctx, "face")
         static = np.hstack([rig.colors, MATERIALS[rig.parts]]).astype(np.float32)
         self._static = ctx.buffer(static.tobytes())
-        self._dynamic = ctx.buffer(reserve=rig.num_vertices * 6 * 4, dynamic=True)
+        self._dynamic = ctx.buffer(reserve=rig.num_vertices * 9 * 4, dynamic=True)
         self._index = ctx.buffer(rig.triangles.astype(np.uint32).tobytes())
         self._vao = ctx.vertex_array(
             self._prog,
-            [(self._dynamic, "3f 3f", "in_position", "in_normal"), (self._static, "3f 3f", "in_color", "in_material")],
+            [(self._dynamic, "3f 3f 3f", "in_position", "in_normal", "in_shade"), (self._static, "3f 3f", "in_color", "in_material")],
             index_buffer=self._index,
             index_element_size=4,
         )
@@ -92,20 +94,20 @@ class FaceRenderer:
         self._aa_vao = ctx.vertex_array(self._aa, [])
         self.antialias = True
         self._scene: moderngl.Framebuffer | None = None
-        self._scratch = np.empty((rig.num_vertices, 6), np.float32)
-        self._neutral6, self._basis6 = blend_basis(rig)
+        self._scratch = np.empty((rig.num_vertices, 9), np.float32)
+        self._neutral, self._basis = blend_basis(rig)
         self._posed_weights: np.ndarray | None = None
 
     def pose(self, values: np.ndarray) -> None:
-        """Blend the rig for one frame's 55 values and upload positions and normals."""
+        """Blend the rig for one frame's 55 values and upload positions, normals and creases."""
         w = np.asarray(values[:NUM_BLENDSHAPES], np.float32)
         if self._posed_weights is not None and np.array_equal(w, self._posed_weights):
             return
         active = np.flatnonzero(w)
         out = self._scratch
-        np.matmul(w[active], self._basis6[active], out=out.reshape(-1))
-        out += self._neutral6
-        out[:, 3:] /= np.maximum(np.linalg.norm(out[:, 3:], axis=1, keepdims=True), 1e-12)
+        np.matmul(w[active], self._basis[active], out=out.reshape(-1))
+        out += self._neutral
+        out[:, 3:6] /= np.maximum(np.linalg.norm(out[:, 3:6], axis=1, keepdims=True), 1e-12)
         self._dynamic.write(out)
         self._posed_weights = w.copy()
 

@@ -1,0 +1,136 @@
+"""Shading the shapes drive: creases, folds, blanching and highlights, per skin vertex.
+
+A face reads through what its skin does, not only through how far it moves: a smile deepens the
+nasolabial fold and bulges the cheek, a sneer wrinkles the nose, a raised brow lines the forehead,
+pressed lips blanch. Film rigs drive wrinkle maps from the shape weights (MetaHuman's do); the
+preview head does the same per vertex: each shape carries a colour offset per vertex (RGB, linear),
+blended with the same weights as the positions and added to the base colour by the renderer.
+Exported files carry the geometry only.
+
+`crease_colors(points, base)` gives the offsets of the symmetric shapes and the Left ones on the
+subdivided skin (the build mirrors Left onto Right). Creases are drawn on the front of the face
+as tapered lines in the canonical frame (cm; X to the subject's left, Y up, Z to the viewer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SKIN_RGB = np.array([0.56, 0.34, 0.25])
+LIP_BLANCH_RGB = np.array([0.58, 0.36, 0.29])   # pressed lips lose their red
+HIGHLIGHT_RGB = np.array([0.70, 0.47, 0.38])    # stretched, lifted skin catches light
+
+
+def _line(p: np.ndarray, points, width: float, taper: bool = True) -> np.ndarray:
+    """0..1 along a polyline (x, y pairs) on the front of the face, `width` cm (sigma) wide,
+    fading towards both ends when `taper`."""
+    pts = np.asarray(points, float)
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    t = np.linspace(0.0, s[-1], max(8, int(s[-1] / 0.05)))
+    line = np.stack([np.interp(t, s, pts[:, 0]), np.interp(t, s, pts[:, 1])], 1)
+    reach = 4.0 * width
+    lo, hi = line.min(0) - reach, line.max(0) + reach
+    inside = np.flatnonzero((p[:, 2] > 0.0) & (p[:, :2] >= lo).all(1) & (p[:, :2] <= hi).all(1))
+    d2 = ((p[inside, None, :2] - line[None]) ** 2).sum(-1)
+    near = d2.argmin(axis=1)
+    field = np.exp(-0.5 * d2[np.arange(len(inside)), near] / width ** 2)
+    if taper:
+        field *= np.sqrt(np.clip(np.sin(np.pi * t[near] / t[-1]), 0.0, 1.0))
+    out = np.zeros(len(p))
+    out[inside] = field
+    return out
+
+
+def _spot(p: np.ndarray, x: float, y: float, sx: float, sy: float | None = None) -> np.ndarray:
+    sy = sx if sy is None else sy
+    return np.exp(-0.5 * (((p[:, 0] - x) / sx) ** 2 + ((p[:, 1] - y) / sy) ** 2)) * (p[:, 2] > 0.0)
+
+
+def _both(f, p: np.ndarray) -> np.ndarray:
+    """A field drawn on the left half, mirrored onto the right (for symmetric shapes)."""
+    return np.maximum(f(p), f(p * [-1.0, 1.0, 1.0]))
+
+
+def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str, np.ndarray]:
+    """RGB offsets (N, 3) per shape for skin points p (N, 3) with base colours (N, 3) and the
+    lip-red weight (N,); symmetric shapes and the Left ones only."""
+
+    def dark(field: np.ndarray, k: float) -> np.ndarray:          # a crease: darker, redder
+        return -k * field[:, None] * base * [0.85, 1.0, 1.05]
+
+    def tint(field: np.ndarray, rgb, k: float) -> np.ndarray:
+        return k * field[:, None] * (np.asarray(rgb) - base)
+
+    fold = _line(p, [(1.85, -0.35), (2.35, -1.5), (2.85, -2.9), (3.15, -4.2), (3.25, -5.3)], 0.24)
+    fold_top = _line(p, [(1.85, -0.35), (2.3, -1.4), (2.65, -2.5)], 0.22)
+    under_eye = _line(p, [(2.2, 1.95), (3.2, 1.7), (4.4, 2.15)], 0.2)
+    crow = sum(_line(p, [(4.75, 2.7 + dy * 0.35), (5.9, 2.7 + dy * 0.9)], 0.2) for dy in (-1, 1))
+    lid_crease = _line(p, [(2.05, 3.25), (3.2, 3.55), (4.35, 3.2)], 0.2)
+    upper_lid = _spot(p, 3.2, 3.1, 1.1, 0.38)
+    lash = _line(p, [(2.0, 2.65), (3.2, 2.98), (4.4, 2.75)], 0.09, taper=False) * (np.abs(p[:, 0] - 3.2) < 1.35)
+    cheek = _spot(p, 3.7, -1.6, 1.2, 1.0)
+    corner = _spot(p, 2.75, -4.45, 0.3, 0.4)
+    left_lips = lip * (0.5 * (1 + np.tanh(p[:, 0] / 0.45)))
+    upper_lip = lip * (p[:, 1] > -4.25)
+    lower_lip = lip * (p[:, 1] <= -4.25)
+    seam = _line(p, [(-2.2, -4.25), (0.0, -4.2), (2.2, -4.25)], 0.1, taper=False) * (np.abs(p[:, 0]) < 2.3)
+
+    c: dict[str, np.ndarray] = {}
+    # eyes
+    c["eyeBlinkLeft"] = dark(upper_lid, 0.5) + dark(lash, 0.8)
+    c["eyeSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.55) + dark(upper_lid, 0.2)
+    c["eyeWideLeft"] = dark(lid_crease, 0.5) + tint(upper_lid, HIGHLIGHT_RGB, 0.4)
+    # brows
+    glabella = sum(_line(p, [(x, 3.5), (x + 0.1, 5.0)], 0.2) for x in (0.38, 0.8))
+    procerus = _line(p, [(-0.9, 3.35), (0.0, 3.25), (0.9, 3.35)], 0.2)
+    c["browDownLeft"] = dark(glabella, 0.6) + dark(procerus * (p[:, 0] > 0), 0.5) + dark(upper_lid, 0.2)
+    c["browInnerUp"] = dark(sum(_line(p, [(-2.6, y - 0.3), (0.0, y + 0.25), (2.6, y - 0.3)], 0.2)
+                                for y in (6.1, 7.2)), 0.45) \
+        + dark(_both(lambda q: _line(q, [(0.45, 4.9), (0.9, 5.8)], 0.2), p), 0.4)
+    c["browOuterUpLeft"] = dark(sum(_line(p, [(0.6, y + 0.25), (2.6, y + 0.1), (4.7, y - 0.5)], 0.2)
+                                    for y in (6.0, 7.1)), 0.45)
+    # nose and cheeks
+    bunny = sum(_line(p, [(0.45, y + 0.7), (1.35, y)], 0.2) for y in (1.0, 1.9))
+    c["noseSneerLeft"] = dark(bunny, 0.65) + dark(fold_top, 0.5) + dark(_spot(p, 1.95, -0.75, 0.3), 0.4) \
+        + dark(procerus * (p[:, 0] > 0), 0.35)
+    c["cheekSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.6) + tint(_spot(p, 4.0, 0.4, 1.2, 0.8), HIGHLIGHT_RGB, 1.0)
+    c["cheekPuff"] = tint(_both(lambda q: _spot(q, 4.0, -3.2, 1.2, 1.1), p), HIGHLIGHT_RGB, 0.75) \
+        + tint(_both(lambda q: _line(q, [(2.3, -1.5), (3.2, -4.4)], 0.45), p), HIGHLIGHT_RGB, 0.5) \
+        + dark(_both(lambda q: _spot(q, 2.6, -4.4, 0.25), p), 0.5) + tint(lip, LIP_BLANCH_RGB, 0.4)
+    # mouth
+    c["mouthSmileLeft"] = dark(fold, 0.6) + tint(cheek, HIGHLIGHT_RGB, 0.7) + dark(corner, 0.55) \
+        + dark(under_eye, 0.4) + dark(crow, 0.3)
+    c["mouthUpperUpLeft"] = dark(fold_top, 0.6) + dark(_spot(p, 1.95, -0.75, 0.3), 0.45) \
+        + dark(upper_lip * (p[:, 0] > 0), 0.3)
+    c["mouthFrownLeft"] = dark(_line(p, [(2.6, -4.5), (2.85, -5.6), (3.0, -6.6)], 0.21), 0.6) \
+        + dark(corner, 0.4) + dark(_spot(p, 1.2, -6.8, 0.7, 0.5), 0.25)
+    c["mouthDimpleLeft"] = dark(_spot(p, 2.95, -4.4, 0.45, 0.5), 0.4) \
+        + dark(_line(p, [(2.95, -3.6), (3.05, -5.2)], 0.2), 0.55)
+    c["mouthStretchLeft"] = dark(_line(p, [(2.6, -4.3), (3.6, -4.45)], 0.2), 0.6) \
+        + dark(sum(_line(p, [(2.6 + dx, -5.4), (3.1 + dx, -7.6)], 0.2) for dx in (0.0, 0.6)), 0.45) \
+        + tint(lower_lip * (p[:, 0] > 0), LIP_BLANCH_RGB, 0.5)
+    c["mouthPressLeft"] = tint(left_lips, LIP_BLANCH_RGB, 0.8) + dark(seam * (p[:, 0] > 0), 0.6) \
+        + dark(corner, 0.5) + dark(_line(p, [(0.2, -3.3), (1.9, -3.6)], 0.2), 0.35)
+    c["mouthLeft"] = dark(_line(p, [(2.55, -3.7), (2.85, -4.4), (2.6, -5.1)], 0.21), 0.65) \
+        + dark(corner, 0.45) + tint(_spot(p, -2.8, -4.4, 0.6), HIGHLIGHT_RGB, 0.4)
+    perioral = _both(lambda q: sum(_line(q, [(x, -3.75), (x + 0.1, -3.1)], 0.2) for x in (0.45, 1.25)), p) \
+        + _both(lambda q: sum(_line(q, [(x, -4.9), (x + 0.1, -5.6)], 0.2) for x in (0.6,)), p)
+    ring = _both(lambda q: _spot(q, 1.3, -4.25, 1.0, 0.75), p) * (1 - lip)
+    c["mouthPucker"] = dark(perioral, 0.35) + dark(ring, 0.25) + dark(lip, 0.3)
+    c["mouthFunnel"] = dark(perioral, 0.3) + dark(ring, 0.2) + dark(lip, 0.25)
+    c["mouthRollUpper"] = tint(upper_lip, SKIN_RGB, 0.85) + dark(seam, 0.65)
+    c["mouthRollLower"] = tint(lower_lip, SKIN_RGB, 0.85) + dark(seam, 0.65)
+    chin_pits = sum(_spot(p, x, y, 0.22) for x, y in ((0.0, -7.4), (0.55, -6.9), (-0.55, -6.9),
+                                                      (0.9, -7.6), (-0.9, -7.6), (0.3, -8.0), (-0.3, -8.0)))
+    mentolabial = _line(p, [(-1.4, -5.75), (0.0, -6.05), (1.4, -5.75)], 0.22)
+    c["mouthShrugLower"] = dark(chin_pits, 0.45) + dark(mentolabial, 0.6)
+    c["mouthShrugUpper"] = dark(_line(p, [(-0.9, -2.35), (0.0, -2.5), (0.9, -2.35)], 0.2), 0.55) \
+        + dark(_both(lambda q: _line(q, [(1.85, -0.35), (2.4, -1.8)], 0.22), p), 0.4) + dark(upper_lip, 0.2)
+    c["mouthLowerDownLeft"] = dark(lower_lip * (p[:, 0] > 0), 0.35) \
+        + dark(_line(p, [(0.2, -6.0), (1.6, -5.7)], 0.22), 0.5)
+    # jaw
+    c["jawForward"] = tint(mentolabial, HIGHLIGHT_RGB, 0.6) + tint(_spot(p, 0.0, -7.6, 1.1, 0.8), HIGHLIGHT_RGB, 0.5) \
+        + dark(_both(lambda q: _line(q, [(3.2, -8.3), (5.5, -6.5)], 0.33), p), 0.4)
+    # a full crease goes at most to black, a highlight at most to white
+    return {k: np.clip(v, -base, 1.0 - base).astype(np.float32) for k, v in c.items()}

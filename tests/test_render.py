@@ -23,8 +23,9 @@ def frame(**weights):
 
 
 def cavity(img):
-    """Pixels of the open mouth: dark and red (the background is dark and blue-grey)."""
-    return (img.sum(axis=2) < 200) & (img[..., 0] > img[..., 2] + 5)
+    """Pixels of the open mouth: dark and deep red (the background is dark and blue-grey, the
+    hair dark brown)."""
+    return (img.sum(axis=2) < 200) & (img[..., 0] > 1.5 * img[..., 1] + 5)
 
 
 def test_shaders_ship_as_package_data():
@@ -89,3 +90,41 @@ def test_orbit_camera():
     np.testing.assert_allclose(cam.eye(), eye, atol=1e-5)
     view = cam.view()
     np.testing.assert_allclose(view[:3, :3] @ view[:3, :3].T, np.eye(3), atol=1e-5)
+
+
+def test_a_whole_head_on_shoulders_from_every_side(head):
+    """Issue 15: cranium, hair, ears, neck and shoulders; the back looks finished; the MP4's
+    talking-head shot holds the whole head and the top of the shoulders."""
+    from core.render.renderer import portrait_camera
+    with OffscreenRenderer(head, 320, 180) as r:
+        background = np.array(r.render(frame())[0, 0], int)
+        shots = {}
+        for yaw in (0, 90, 180, 270):
+            cam = portrait_camera(head, 320 / 180)
+            cam.yaw = np.radians(yaw)
+            shots[yaw] = r.render(frame(), cam).astype(int)
+    for yaw, img in shots.items():
+        drawn = np.abs(img - background).sum(axis=2) > 30
+        rows = np.flatnonzero(drawn.any(axis=1))
+        assert rows.min() > 0, f"yaw {yaw}: the top of the head is cut off"
+        assert drawn[-1].mean() > 0.2, f"yaw {yaw}: no shoulders at the bottom of the frame"
+        # one body from the crown to the shoulders down the middle: no gap between head and neck
+        column = drawn[:, 150:170].any(axis=1)
+        assert column[column.argmax():].all(), f"yaw {yaw}: a gap between head and body"
+    # from behind: hair, darker than the face's skin seen from the front
+    face_skin = shots[0][40:80, 140:180].mean()
+    back_of_head = shots[180][15:45, 145:175].mean()
+    assert back_of_head < face_skin - 40
+    # from the side: an ear sticks out of the head's outline near eye height
+    assert (np.abs(shots[90] - background).sum(axis=2) > 30)[40:80].sum() > 0
+
+
+def test_head_turns_on_a_still_body(head):
+    from core.render.renderer import portrait_camera
+    with OffscreenRenderer(head, 320, 180) as r:
+        cam = portrait_camera(head, 320 / 180)
+        a = r.render(frame(), cam).astype(int)
+        b = r.render(frame(headYaw=0.5, headPitch=0.2), cam).astype(int)
+    changed = np.abs(a - b).sum(axis=2) > 30
+    assert changed[:100].mean() > 0.05          # the head moved
+    assert changed[-15:].mean() < 0.01          # the shoulders did not

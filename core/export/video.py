@@ -1,4 +1,4 @@
-"""MP4 export: the face rendered offscreen, H.264 video with the original sound as AAC (PyAV).
+"""MP4 export: the head and shoulders rendered offscreen (a talking-head shot), H.264 video with the original sound as AAC (PyAV).
 
 Rendering runs on the calling thread and encoding on a second one. Both hold the GIL for
 much of their work and share two cores, so this is CPU-bound: a separate encoder process
@@ -23,6 +23,7 @@ from core import limits
 from core.fileio import atomic_path
 from core.limits import check_number
 from core.render.offscreen import OffscreenRenderer
+from core.render.renderer import portrait_camera
 from core.cancel import Cancelled
 from core.track import FaceTrack
 
@@ -40,6 +41,7 @@ def write_video(path: str | os.PathLike, rig: FaceRig, track: FaceTrack, audio: 
     """
     width, height = video_size(width, height)
     with atomic_path(path) as tmp, OffscreenRenderer(rig, width, height, antialias=antialias) as renderer:
+        renderer.face.camera = portrait_camera(rig, width / height)     # a talking-head shot
         with av.open(str(tmp), "w", format="mp4") as container:
             encoder = _Encoder(container, track.fps, width, height, crf, audio)
             thread = threading.Thread(target=encoder.run, daemon=True)

@@ -52,6 +52,16 @@ GUM_RGB = np.array([0.55, 0.20, 0.19])
 MOUTH_RGB = np.array([0.10, 0.025, 0.025])
 TONGUE_RGB = np.array([0.52, 0.17, 0.16])
 BROW_RGB = np.array([0.12, 0.075, 0.05])
+HAIR_RGB = np.array([0.13, 0.085, 0.06])
+LASH_RGB = np.array([0.03, 0.022, 0.02])
+EAR_RGB = np.array([0.58, 0.32, 0.24])
+EAR_CENTRE = np.array([7.45, 0.7, -3.6])    # the left ear (+X); the right one is its mirror
+EAR_RADII = np.array([0.75, 3.0, 1.75])
+EAR_TILT_DEG = 14.0                          # top leaning back
+# Hairline height (cm) by the angle around the head's vertical axis (0 = front, 180 = back):
+# high on the forehead, lower at the temples, above the ears, down to the nape behind.
+HAIRLINE = ((0.0, 8.7), (35.0, 8.1), (62.0, 6.0), (85.0, 4.2), (110.0, 3.6), (140.0, -3.0), (180.0, -4.2))
+HAIR_THICKNESS = 0.55
 
 SUBDIVISIONS = 2
 
@@ -155,7 +165,7 @@ class Coarse:
         can = load_canonical()
         p_open = can.vertices.astype(np.float64)
         tris = _cut_triangles(can.triangles.astype(np.int64))
-        cap_v, cap_t = _head_cap(p_open)
+        cap_v, cap_t = _head_cap(p_open, rings=8)
         self.n_face = len(p_open)
         self.p_open = np.concatenate([p_open, cap_v])
         self.tris = np.concatenate([tris, cap_t])
@@ -450,6 +460,45 @@ def _teeth_arch(y_top: float, y_bottom: float, z_front: float, half_width: float
     return v, t, rgb
 
 
+def _face_box(p: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """The face's bounds: the front of the skin (its nearer half in depth), without the hair."""
+    depth = p[:, 2]
+    front = p[(depth > depth.max() - 0.5 * np.ptp(depth[depth > 0])) & (hair < 0.05)]
+    return np.stack([front.min(axis=0), front.max(axis=0)]).astype(np.float32)
+
+
+def _hair_mask(p: np.ndarray) -> np.ndarray:
+    """0..1 hair cover of the scalp: above the hairline (HAIRLINE), soft over 1 cm."""
+    angle = np.degrees(np.arctan2(np.abs(p[:, 0]), p[:, 2] - HEAD_CENTRE[2]))
+    line = np.interp(angle, *zip(*HAIRLINE))
+    return smoothstep((p[:, 1] - line) / 1.0 + 0.5)
+
+
+def _hair_volume(p: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """Offsets that give the hair its thickness: out from the head's centre."""
+    out = p - HEAD_CENTRE
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    return out * (HAIR_THICKNESS * hair)[:, None]
+
+
+def _ear() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The left ear: a flattened, backward-leaning shell with a rolled rim and a darker bowl
+    (concha) facing out, set into the side of the head."""
+    v, t = uv_sphere(list(np.linspace(0, np.pi, 13)), 24)
+    # the sphere's pole axis (+Z) points out of the head (+X)
+    v = v[:, [2, 1, 0]] * [1.0, 1.0, -1.0]
+    t = t[:, ::-1]
+    outward = v[:, 0]
+    rim = np.sqrt(np.clip(1.0 - outward ** 2, 0.0, 1.0))
+    bowl = smoothstep((outward - 0.55) / 0.4) * smoothstep((0.75 - rim) / 0.3)
+    shaped = v * EAR_RADII
+    shaped[:, 0] -= 0.55 * bowl * EAR_RADII[0]              # the bowl sinks in
+    shaped[:, 0] += 0.25 * smoothstep((rim - 0.7) / 0.3) * (outward > 0)   # the rim curls out
+    pts = shaped @ rot_x(-EAR_TILT_DEG).T + EAR_CENTRE
+    rgb = EAR_RGB * (1 - 0.45 * bowl[:, None])
+    return pts, _orient_out(pts, t, EAR_CENTRE + [-0.3, 0.0, 0.0]), rgb
+
+
 # --------------------------------------------------------------------------- assembly
 def _brow_mask(points: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     """0..1 eyebrow hair tint: a band along MediaPipe's brow contours, thick at the inner end.
@@ -506,6 +555,13 @@ def build_rig() -> FaceRig:
 
     added: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
 
+    # ---- ears (left built, right mirrored exactly)
+    for sign in (1.0, -1.0):
+        ev, et, ergb = _ear()
+        ev = ev * [sign, 1.0, 1.0]
+        et = et if sign > 0 else et[:, ::-1]
+        parts.add(ev, et, SKIN, ergb, 0.0)
+
     # ---- eyes: lid margins, sclera, iris (left built, right mirrored)
     ecl = c.eye_centre["L"]
     for side, sign in (("L", 1.0), ("R", -1.0)):
@@ -518,9 +574,10 @@ def build_rig() -> FaceRig:
         r1 = ec + d * EYE_RADIUS * 0.97
         r2 = ec + d * EYE_RADIUS * 0.75
         k = len(loop)
+        upper = smoothstep((b[:, 1] - ec[1] - 0.05) / 0.25)[:, None]    # the upper lid carries lashes
+        rim_rgb = (LIP_RGB * 0.8 + SKIN_RGB * 0.2) * (1 - upper) + LASH_RGB * upper
         idx = parts.add(np.concatenate([r1, r2]), np.zeros((0, 3), int), SKIN,
-                        np.concatenate([np.tile(LIP_RGB * 0.8 + SKIN_RGB * 0.2, (k, 1)),
-                                        np.tile(MOUTH_RGB, (k, 1))]), 0.0)
+                        np.concatenate([rim_rgb, np.tile(MOUTH_RGB, (k, 1))]), 0.0)
         margin_tris = []
         rings = [loop, nskin + idx[:k], nskin + idx[k:]]
         for a, bb in zip(rings[:-1], rings[1:]):
@@ -638,8 +695,9 @@ def build_rig() -> FaceRig:
             dd["tongueOut"] = np.concatenate([skin_d["tongueOut"][loop], 0.35 * dd["jawOpen"][k:] * 1.0])
 
     # ---- assemble
+    hair = _hair_mask(skin_p)
     nv = nskin + parts.count
-    verts = np.concatenate([skin_p] + parts.v)
+    verts = np.concatenate([skin_p + _hair_volume(skin_p, hair)] + parts.v)
     tri_list = [tris]
     for t in parts.t:
         if isinstance(t, tuple):
@@ -650,6 +708,7 @@ def build_rig() -> FaceRig:
     part = np.concatenate([np.zeros(nskin, np.uint8)] + parts.part)
     skin_rgb = SKIN_RGB * (1 - skin_lip[:, None]) + LIP_RGB * skin_lip[:, None]
     skin_rgb = skin_rgb * (1 - skin_brow[:, None]) + BROW_RGB * skin_brow[:, None]
+    skin_rgb = skin_rgb * (1 - hair[:, None]) + HAIR_RGB * hair[:, None]
     rgb = np.concatenate([skin_rgb] + parts.rgb)
     tag = np.concatenate([skin_jaw] + parts.tag)
     uvs = np.concatenate([skin_uv, np.zeros((parts.count, 2), np.float32)])
@@ -680,4 +739,5 @@ def build_rig() -> FaceRig:
     return FaceRig(
         vertices=verts.astype(np.float32), triangles=all_t, uvs=uvs.astype(np.float32),
         colors=rgb.astype(np.float32), parts=part, deltas=deltas.astype(np.float32),
-        pivot=HEAD_PIVOT.astype(np.float32), shading=shading.astype(np.float32))
+        pivot=HEAD_PIVOT.astype(np.float32), shading=shading.astype(np.float32),
+        face_box=_face_box(skin_p, hair))

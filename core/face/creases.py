@@ -65,7 +65,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     fold = _line(p, [(1.85, -0.35), (2.35, -1.5), (2.85, -2.9), (3.15, -4.2), (3.25, -5.3)], 0.24)
     fold_top = _line(p, [(1.85, -0.35), (2.3, -1.4), (2.65, -2.5)], 0.22)
     under_eye = _line(p, [(2.2, 1.95), (3.2, 1.7), (4.4, 2.15)], 0.2)
-    crow = sum(_line(p, [(4.75, 2.7 + dy * 0.35), (5.9, 2.7 + dy * 0.9)], 0.2) for dy in (-1, 1))
+    crow = sum(_line(p, [(4.75, 2.7 + dy * 0.35), (5.9, 2.7 + dy * 0.9)], 0.24) for dy in (-1, 1)) * 0.7
     lid_crease = _line(p, [(2.05, 3.25), (3.2, 3.55), (4.35, 3.2)], 0.2)
     upper_lid = _spot(p, 3.2, 3.1, 1.1, 0.38)
     lash = _line(p, [(2.0, 2.65), (3.2, 2.98), (4.4, 2.75)], 0.09, taper=False) * (np.abs(p[:, 0] - 3.2) < 1.35)

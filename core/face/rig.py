@@ -28,6 +28,8 @@ class FaceRig:
     names: tuple[str, ...] = BLENDSHAPES
     shading: np.ndarray | None = None   # (52, V, 3) float32 colour offset at full weight (creases,
                                         # core.face.creases); drawn by the renderer, not exported
+    face_box: np.ndarray | None = None  # (2, 3) lowest and highest corner of the face (brow to chin,
+                                        # cheek to cheek) for the default camera; None: from the skin
 
     def __post_init__(self) -> None:
         v = len(self.vertices)

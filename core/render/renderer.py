@@ -89,6 +89,22 @@ class FaceRenderer:
             index_buffer=self._index,
             index_element_size=4,
         )
+        # the still neck and shoulders (core.face.body), drawn without the head's rotation
+        from core.face.body import build_body
+        body = build_body()
+        self.show_body = True
+        self._body_dynamic = ctx.buffer(np.hstack([body.vertices, body.normals, np.zeros_like(body.normals)])
+                                        .astype(np.float32).tobytes())
+        self._body_static = ctx.buffer(np.hstack([body.colors, np.tile(MATERIALS[0], (len(body.vertices), 1))])
+                                       .astype(np.float32).tobytes())
+        self._body_index = ctx.buffer(body.triangles.tobytes())
+        self._body_vao = ctx.vertex_array(
+            self._prog,
+            [(self._body_dynamic, "3f 3f 3f", "in_position", "in_normal", "in_shade"),
+             (self._body_static, "3f 3f", "in_color", "in_material")],
+            index_buffer=self._body_index,
+            index_element_size=4,
+        )
         self._aa = program(ctx, "antialias")
         self._aa["u_image"].value = 0
         self._aa_vao = ctx.vertex_array(self._aa, [])
@@ -149,6 +165,9 @@ class FaceRenderer:
         prog["u_wireframe"].value = int(self.wireframe)
         ctx.wireframe = self.wireframe
         self._vao.render(moderngl.TRIANGLES)
+        if self.show_body:
+            prog["u_model"].write(np.identity(4, np.float32).tobytes())
+            self._body_vao.render(moderngl.TRIANGLES)
         ctx.wireframe = False
         ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         if self.antialias:
@@ -172,6 +191,7 @@ class FaceRenderer:
 
     def release(self) -> None:
         for obj in (self._vao, self._aa_vao, self._static, self._dynamic, self._index,
+                    self._body_vao, self._body_dynamic, self._body_static, self._body_index,
                     self._prog, self._aa):
             obj.release()
         if self._scene is not None:
@@ -181,7 +201,18 @@ class FaceRenderer:
 
 def default_camera(rig: FaceRig, aspect: float = 16 / 9, margin: float = 1.3) -> OrbitCamera:
     """A front camera framed on the face (the skin in front of the ears), not the whole head."""
+    if rig.face_box is not None:
+        return OrbitCamera.framing(rig.face_box[0], rig.face_box[1], aspect=aspect, margin=margin)
     skin = rig.vertices[rig.parts == 0] if (rig.parts == 0).any() else rig.vertices
     depth = skin[:, 2]
     front = skin[depth > depth.max() - 0.5 * np.ptp(depth[depth > 0] if (depth > 0).any() else depth)]
     return OrbitCamera.framing(front.min(axis=0), front.max(axis=0), aspect=aspect, margin=margin)
+
+
+def portrait_camera(rig: FaceRig, aspect: float = 16 / 9) -> OrbitCamera:
+    """A talking-head shot: the whole head and the top of the shoulders (core.face.body),
+    orbiting about the head's vertical axis."""
+    lo, hi = rig.vertices.min(axis=0), rig.vertices.max(axis=0)
+    lo = np.array([-21.0, -23.0, lo[2]], np.float32)
+    hi = np.array([21.0, hi[1] + 1.0, hi[2]], np.float32)
+    return OrbitCamera.framing(lo, hi, aspect=aspect, margin=1.0)

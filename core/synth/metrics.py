@@ -89,7 +89,9 @@ def regions(rig: FaceRig) -> Regions:
     nose_y = float(v[lm.NOSE_TIP, 1])          # the first vertices are the canonical landmarks
     skin = rig.parts == PART_NAMES.index("skin")
     m = _lip_colour_weight(rig)
-    lip = np.flatnonzero(skin & (m >= LIP_COLOUR_MIN) & (m <= 1.05) & (v[:, 1] < nose_y))
+    # the red of the lips: lip-coloured skin below the nose, on the front of the head (the hair
+    # fading into the skin at the nape is about as far from the skin colour)
+    lip = np.flatnonzero(skin & (m >= LIP_COLOUR_MIN) & (m <= 1.05) & (v[:, 1] < nose_y) & (v[:, 2] > 0.0))
     eyes = np.isin(rig.parts, [PART_NAMES.index("eye"), PART_NAMES.index("iris")])
     moves = np.linalg.norm(rig.deltas, axis=2).max(0) * MM_PER_RIG_UNIT >= UPPER_MOVE_MIN_MM
     upper = np.flatnonzero((skin | eyes) & (v[:, 1] > nose_y) & moves)

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.face.palette import SHIRT_RGB, SKIN_RGB
 from core.face.rig import vertex_normals
 
-SKIN_RGB = np.array([0.56, 0.34, 0.25])
-SHIRT_RGB = np.array([0.10, 0.13, 0.17])
 
 # (height y, centre z, half width x, half depth z, squareness exponent) from the top down, cm
 SECTIONS = (

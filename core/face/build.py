@@ -23,9 +23,11 @@ import scipy.sparse
 from core.arkit import BLENDSHAPES, mirror_name
 from core.face import landmarks as lm
 from core.face.creases import crease_colors
+from core.face.palette import (BROW_RGB, EAR_RGB, GUM_RGB, HAIR_RGB, IRIS_RGB, LASH_RGB, LIP_RGB,
+                               MOUTH_RGB, PUPIL_RGB, SCLERA_RGB, SKIN_RGB, TEETH_RGB, TONGUE_RGB)
 from core.face.mesh import (boundary_loops, graph_laplacian, harmonic, load_canonical,
                             loop_subdivision, mirror_field, mirror_map)
-from core.face.rig import PART_NAMES, FaceRig
+from core.face.rig import PART_NAMES, FaceRig, front_bounds
 
 SKIN, EYE, IRIS, TEETH, MOUTH, TONGUE = (PART_NAMES.index(n) for n in
                                         ("skin", "eye", "iris", "teeth", "mouth", "tongue"))
@@ -42,19 +44,6 @@ HEAD_PIVOT = np.array([0.0, -6.0, -4.0])   # top of the neck
 HEAD_CENTRE = np.array([0.0, 1.5, -4.0])   # ellipsoid for the back of the head
 HEAD_RADII = np.array([7.9, 10.8, 10.0])
 
-SKIN_RGB = np.array([0.56, 0.34, 0.25])
-LIP_RGB = np.array([0.44, 0.12, 0.11])
-SCLERA_RGB = np.array([0.80, 0.78, 0.74])
-IRIS_RGB = np.array([0.16, 0.09, 0.04])
-PUPIL_RGB = np.array([0.01, 0.01, 0.01])
-TEETH_RGB = np.array([0.82, 0.78, 0.68])
-GUM_RGB = np.array([0.55, 0.20, 0.19])
-MOUTH_RGB = np.array([0.10, 0.025, 0.025])
-TONGUE_RGB = np.array([0.52, 0.17, 0.16])
-BROW_RGB = np.array([0.12, 0.075, 0.05])
-HAIR_RGB = np.array([0.13, 0.085, 0.06])
-LASH_RGB = np.array([0.03, 0.022, 0.02])
-EAR_RGB = np.array([0.58, 0.32, 0.24])
 EAR_CENTRE = np.array([7.45, 0.7, -3.6])    # the left ear (+X); the right one is its mirror
 EAR_RADII = np.array([0.75, 3.0, 1.75])
 EAR_TILT_DEG = 14.0                          # top leaning back
@@ -460,13 +449,6 @@ def _teeth_arch(y_top: float, y_bottom: float, z_front: float, half_width: float
     return v, t, rgb
 
 
-def _face_box(p: np.ndarray, hair: np.ndarray) -> np.ndarray:
-    """The face's bounds: the front of the skin (its nearer half in depth), without the hair."""
-    depth = p[:, 2]
-    front = p[(depth > depth.max() - 0.5 * np.ptp(depth[depth > 0])) & (hair < 0.05)]
-    return np.stack([front.min(axis=0), front.max(axis=0)]).astype(np.float32)
-
-
 def _hair_mask(p: np.ndarray) -> np.ndarray:
     """0..1 hair cover of the scalp: above the hairline (HAIRLINE), soft over 1 cm."""
     angle = np.degrees(np.arctan2(np.abs(p[:, 0]), p[:, 2] - HEAD_CENTRE[2]))
@@ -740,4 +722,4 @@ def build_rig() -> FaceRig:
         vertices=verts.astype(np.float32), triangles=all_t, uvs=uvs.astype(np.float32),
         colors=rgb.astype(np.float32), parts=part, deltas=deltas.astype(np.float32),
         pivot=HEAD_PIVOT.astype(np.float32), shading=shading.astype(np.float32),
-        face_box=_face_box(skin_p, hair))
+        face_box=front_bounds(skin_p[hair < 0.05]))

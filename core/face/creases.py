@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SKIN_RGB = np.array([0.56, 0.34, 0.25])
-LIP_BLANCH_RGB = np.array([0.58, 0.36, 0.29])   # pressed lips lose their red
-HIGHLIGHT_RGB = np.array([0.70, 0.47, 0.38])    # stretched, lifted skin catches light
+from core.face.palette import HIGHLIGHT_RGB, LIP_BLANCH_RGB, SKIN_RGB
+
 
 
 def _line(p: np.ndarray, points, width: float, taper: bool = True) -> np.ndarray:

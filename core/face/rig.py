@@ -88,3 +88,12 @@ def vertex_normals(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     n[bad] = (0.0, 0.0, 1.0)
     length[bad] = 1.0
     return n / length[:, None]
+
+
+def front_bounds(points: np.ndarray) -> np.ndarray:
+    """(2, 3) lowest and highest corner of the points in the nearer half of their depth (the face
+    in front of the ears, for framing it)."""
+    depth = points[:, 2]
+    ahead = depth[depth > 0] if (depth > 0).any() else depth
+    front = points[depth > depth.max() - 0.5 * np.ptp(ahead)]
+    return np.stack([front.min(axis=0), front.max(axis=0)]).astype(np.float32)

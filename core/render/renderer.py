@@ -12,7 +12,7 @@ import moderngl
 import numpy as np
 
 from core.arkit import NUM_BLENDSHAPES
-from core.face.rig import FaceRig, head_rotation, vertex_normals
+from core.face.rig import FaceRig, front_bounds, head_rotation, vertex_normals
 from core.render.camera import OrbitCamera
 from core.render.shaders import program
 
@@ -204,9 +204,8 @@ def default_camera(rig: FaceRig, aspect: float = 16 / 9, margin: float = 1.3) ->
     if rig.face_box is not None:
         return OrbitCamera.framing(rig.face_box[0], rig.face_box[1], aspect=aspect, margin=margin)
     skin = rig.vertices[rig.parts == 0] if (rig.parts == 0).any() else rig.vertices
-    depth = skin[:, 2]
-    front = skin[depth > depth.max() - 0.5 * np.ptp(depth[depth > 0] if (depth > 0).any() else depth)]
-    return OrbitCamera.framing(front.min(axis=0), front.max(axis=0), aspect=aspect, margin=margin)
+    lo, hi = front_bounds(skin)
+    return OrbitCamera.framing(lo, hi, aspect=aspect, margin=margin)
 
 
 def portrait_camera(rig: FaceRig, aspect: float = 16 / 9) -> OrbitCamera:

@@ -73,7 +73,7 @@ _regions: dict[int, tuple[FaceRig, Regions]] = {}
 
 
 def _lip_colour_weight(rig: FaceRig) -> np.ndarray:
-    from core.face.build import LIP_RGB, SKIN_RGB
+    from core.face.palette import LIP_RGB, SKIN_RGB
     d = LIP_RGB - SKIN_RGB
     return (rig.colors.astype(np.float64) - SKIN_RGB) @ d / (d @ d)
 

@@ -39,6 +39,7 @@ JAW_GLIDE = np.array([0.0, -0.8, 0.6])      # condylar translation at full jawOp
 EYE_RADIUS = 1.2
 IRIS_RADIUS = 0.6
 PUPIL_RADIUS = 0.22
+EYE_OPEN_DEG = (9.0, 3.0)       # neutral lids turned open from the canonical face's: upper, lower
 EYE_LOOK_DEG = 26.0
 HEAD_PIVOT = np.array([0.0, -6.0, -4.0])   # top of the neck
 HEAD_CENTRE = np.array([0.0, 1.5, -4.0])   # ellipsoid for the back of the head
@@ -167,6 +168,7 @@ class Coarse:
         self.jaw = self._jaw_weight()
         self.lip_mask = self._lip_mask()
         self.eye_centre = {"L": self._eye_centre(lm.LEFT_EYE_UPPER, lm.LEFT_EYE_LOWER)}
+        self.p = self.p + self._eye_opening()
 
     def far(self, centre, radius: float) -> np.ndarray:
         return np.flatnonzero(np.linalg.norm(self.p_open - centre, axis=1) > radius)
@@ -216,6 +218,18 @@ class Coarse:
         far = np.setdiff1d(self.far(self.p_open[[13, 14]].mean(0), 3.0), fixed)
         w = harmonic(self.lap, np.concatenate([fixed, far]), np.concatenate([vals, np.zeros(len(far))]))
         return np.clip(w, 0, 1)
+
+    def _eye_opening(self) -> np.ndarray:
+        """Offsets that open the canonical face's narrow eyes (a 0.67 cm fissure) to an adult's
+        resting 0.9-1.0 cm: the upper lid turns up over the eyeball, the lower a little down."""
+        out = np.zeros_like(self.p_open)
+        for upper, lower, sign in ((lm.LEFT_EYE_UPPER, lm.LEFT_EYE_LOWER, 1.0),
+                                   (lm.RIGHT_EYE_UPPER, lm.RIGHT_EYE_LOWER, -1.0)):
+            centre = self.eye_centre["L"] * [sign, 1.0, 1.0]
+            up, lo = list(lm.interior(upper)), list(lm.interior(lower))
+            out += _lid_field(self, upper, lower, rotation_delta(self.p_open[up], centre, rot_x(-EYE_OPEN_DEG[0])),
+                              rotation_delta(self.p_open[lo], centre, rot_x(EYE_OPEN_DEG[1])))
+        return out
 
     def _eye_centre(self, upper, lower) -> np.ndarray:
         ring = self.p_open[list(upper) + list(lower)]

@@ -65,9 +65,11 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     fold_top = _line(p, [(1.85, -0.35), (2.3, -1.4), (2.65, -2.5)], 0.22)
     under_eye = _line(p, [(2.2, 1.95), (3.2, 1.7), (4.4, 2.15)], 0.2)
     crow = sum(_line(p, [(4.75, 2.7 + dy * 0.35), (5.9, 2.7 + dy * 0.9)], 0.24) for dy in (-1, 1)) * 0.7
-    lid_crease = _line(p, [(2.05, 3.25), (3.2, 3.55), (4.35, 3.2)], 0.2)
-    upper_lid = _spot(p, 3.2, 3.1, 1.1, 0.38)
-    lash = _line(p, [(2.0, 2.65), (3.2, 2.98), (4.4, 2.75)], 0.09, taper=False) * (np.abs(p[:, 0] - 3.2) < 1.35)
+    lid_crease = _line(p, [(2.05, 3.45), (3.2, 3.75), (4.35, 3.4)], 0.2)
+    upper_lid = _spot(p, 3.2, 3.3, 1.1, 0.38)
+    lash = _line(p, [(2.0, 2.95), (2.7, 3.17), (3.7, 3.11), (4.3, 2.9)], 0.09, taper=False) * (np.abs(p[:, 0] - 3.2) < 1.35)
+    # closed, the upper lashes lie down over the lower lid: a dark fringe below the closed line
+    lash_fringe = _line(p, [(1.95, 2.32), (2.7, 2.12), (3.2, 2.08), (3.7, 2.15), (4.3, 2.42)], 0.13)
     cheek = _spot(p, 3.7, -1.6, 1.2, 1.0)
     corner = _spot(p, 2.75, -4.45, 0.3, 0.4)
     left_lips = lip * (0.5 * (1 + np.tanh(p[:, 0] / 0.45)))
@@ -77,9 +79,9 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
 
     c: dict[str, np.ndarray] = {}
     # eyes
-    c["eyeBlinkLeft"] = dark(upper_lid, 0.5) + dark(lash, 0.8)
-    c["eyeSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.55) + dark(upper_lid, 0.2)
-    c["eyeWideLeft"] = dark(lid_crease, 0.5) + tint(upper_lid, HIGHLIGHT_RGB, 0.4)
+    c["eyeBlinkLeft"] = dark(upper_lid, 0.5) + dark(lash, 0.8) + dark(lash_fringe, 0.75)
+    c["eyeSquintLeft"] = dark(under_eye, 0.75) + dark(crow, 0.7) + dark(upper_lid, 0.2)
+    c["eyeWideLeft"] = dark(lid_crease, 0.8) + tint(upper_lid, HIGHLIGHT_RGB, 0.5)
     # brows
     glabella = sum(_line(p, [(x, 3.5), (x + 0.1, 5.0)], 0.2) for x in (0.38, 0.8))
     procerus = _line(p, [(-0.9, 3.35), (0.0, 3.25), (0.9, 3.35)], 0.2)

@@ -1,7 +1,8 @@
 """The non-verbal part of the procedural teacher: blinks, gaze shifts, head motion from prosody.
 
-Blinks come every 2-6 s (more often right after a phrase ends, as people blink at pauses);
-the head nods on pitch accents (peaks of pitch and loudness), drifts slowly in yaw and roll,
+Blinks follow a speaking person's schedule, the one the shipped motion gets at use time
+(core.motion.articulation: 12-26 a minute, a blink soon after most pauses, 150-400 ms, closing
+fast and opening slowly); the head nods on pitch accents (peaks of pitch and loudness), drifts slowly in yaw and roll,
 and the eyes make small saccades. All random parts are seeded, so a seed is a variation.
 """
 
@@ -11,25 +12,11 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from core.arkit import INDEX, NUM_BLENDSHAPES
+from core.motion.articulation import blink_closure, blink_times
 
-BLINK_SHAPE = np.array([0.3, 0.85, 1.0, 0.8, 0.45, 0.15])   # at 30 fps: ~200 ms close-open
-
-
-def blinks(frames: int, fps: float, rng: np.random.Generator, pause_ends: list[float] = ()) -> np.ndarray:
-    """(frames,) eyelid closure 0..1."""
-    out = np.zeros(frames)
-    times = []
-    t = rng.uniform(0.3, 2.0)
-    while t < frames / fps:
-        times.append(t)
-        t += rng.uniform(2.0, 6.0)
-    times += [p + rng.uniform(0.05, 0.25) for p in pause_ends if rng.random() < 0.6]
-    shape = np.interp(np.arange(0, len(BLINK_SHAPE), 30.0 / fps), np.arange(len(BLINK_SHAPE)), BLINK_SHAPE)
-    for t in sorted(times):
-        i = int(t * fps)
-        n = max(0, min(len(shape), frames - i))
-        out[i:i + n] = np.maximum(out[i:i + n], shape[:n])
-    return out
+def blinks(frames: int, fps: float, rng: np.random.Generator, pauses: list[float] = ()) -> np.ndarray:
+    """(frames,) eyelid closure 0..1; pauses: the times (s) where speech stops."""
+    return blink_closure(frames, fps, blink_times(frames / fps, list(pauses), rng))
 
 
 def accents(pitch_st: np.ndarray, loud: np.ndarray) -> np.ndarray:
@@ -41,7 +28,7 @@ def accents(pitch_st: np.ndarray, loud: np.ndarray) -> np.ndarray:
 
 
 def gestures(frames: int, fps: float, pitch_st: np.ndarray, loud: np.ndarray, seed: int = 0,
-             pause_ends: list[float] = (), liveliness: float = 1.0) -> np.ndarray:
+             pauses: list[float] = (), liveliness: float = 1.0) -> np.ndarray:
     """(frames, 55): blinks, eye saccades and brow flashes in the 52 weights, then head rotation.
 
     pitch_st: per-frame pitch in semitones relative to the speaker (NaN where unvoiced);
@@ -51,7 +38,7 @@ def gestures(frames: int, fps: float, pitch_st: np.ndarray, loud: np.ndarray, se
     out = np.zeros((frames, NUM_BLENDSHAPES + 3), np.float32)
     if frames == 0:
         return out
-    blink = blinks(frames, fps, rng, pause_ends)
+    blink = blinks(frames, fps, rng, pauses)
     for side in ("Left", "Right"):
         out[:, INDEX[f"eyeBlink{side}"]] = blink
     # Saccades: hold a gaze target for 0.5-2.5 s, jump quickly to the next.

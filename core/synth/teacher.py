@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.arkit import INDEX, NUM_BLENDSHAPES
+from core.motion.articulation import PAUSE_MIN_S
 from core.motion.conditioning import ramp
 from core.synth.expression import expression_weights
 from core.synth.gestures import gestures
@@ -34,8 +35,10 @@ def teacher_track(phones: list[tuple[str, float, float]], segments: list[tuple[f
     loud = np.full(frames, 0.5) if loud is None else np.asarray(loud, float)[:frames]
     lips = lip_weights(phones, frames, fps, loud)
     expr, posture = expression_weights(segments, frames, fps)
-    pauses = [s for (_, s, _), nxt in zip(phones, phones[1:]) if nxt[0] == "SIL"]
-    base = gestures(frames, fps, pitch_st, loud, seed=seed, pause_ends=pauses)
+    # Where speech stops: a silence of PAUSE_MIN_S or more after speech, or the take's tail.
+    pauses = [s for k, (p, s, e) in enumerate(phones)
+              if p == "SIL" and s > 0 and (e - s >= PAUSE_MIN_S or k == len(phones) - 1)]
+    base = gestures(frames, fps, pitch_st, loud, seed=seed, pauses=pauses)
     out = base.copy()
     w = out[:, :NUM_BLENDSHAPES]
     for layer in (expr, lips):

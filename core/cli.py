@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import json
 import os
+import queue
 import sys
 from pathlib import Path
 
@@ -162,6 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", required=True, help=f"project file to write ({SUFFIX})")
     c.add_argument("--fps", type=ranged("--fps", limits.FPS), default=DEFAULT_FPS, help="project frame rate")
     c.set_defaults(run=cmd_import)
+
+    c = sub.add_parser("live", help="perform live: a microphone (or a recording played in real time) drives the "
+                                    "face as the speech arrives, streamed to Unreal (Live Link) and VTuber apps (VMC)")
+    c.add_argument("--input", metavar="DEVICE|FILE",
+                   help="a sound input (name or index, see --list-devices; default: the system's) or an audio "
+                        "file played in real time")
+    c.add_argument("--instruction", help="the expression to perform (default: calm); while running, type a new "
+                                         "one and press Enter to cross-fade to it")
+    c.add_argument("--livelink", metavar="HOST[:PORT]", help="send Live Link Face packets (port 11111 if not given)")
+    c.add_argument("--vmc", metavar="HOST[:PORT]", help="send VMC (OSC) to a VTuber app (port 39539 if not given)")
+    c.add_argument("--vmc-capitalise", action="store_true",
+                   help="VMC expression names capitalised (EyeBlinkLeft), for avatars named that way")
+    c.add_argument("--subject", default="AVITalking", help="the Live Link subject name (default AVITalking)")
+    c.add_argument("--record", metavar=f"TAKE{SUFFIX}", help="save the sound and the streamed motion as a project")
+    c.add_argument("--seconds", type=ranged("--seconds", limits.LIVE_SECONDS), help="stop after this much audio")
+    c.add_argument("--model", help="a motion-model checkpoint (file or folder) instead of the shipped one")
+    c.add_argument("--list-devices", action="store_true", help="list the sound inputs and exit")
+    c.set_defaults(run=cmd_live)
 
     c = sub.add_parser("info", help="describe a project")
     c.add_argument("project")
@@ -531,6 +550,40 @@ def cmd_batch(args) -> int:
               file=sys.stderr)
         return 128 + summary.stopped_by      # 130 after Ctrl+C (SIGINT), 143 after SIGTERM, 129 after SIGHUP
     return 1 if failed else 0
+
+
+def cmd_live(args) -> int:
+    from core.live.inputs import InputError, list_devices
+    from core.live.senders import SenderError
+    from core.live.session import DEFAULT_INSTRUCTION, LiveOptions, read_instructions, run_live
+    if args.list_devices:
+        print("\n".join(list_devices()) or "no sound inputs (PortAudio found none)")
+        return 0
+    if args.record:
+        _project_path(args.record)
+    if not (args.livelink or args.vmc or args.record):
+        print("avitalk: warning: nothing is sent or kept; give --livelink, --vmc or --record", file=sys.stderr)
+    options = LiveOptions(input=args.input, instruction=args.instruction or DEFAULT_INSTRUCTION,
+                          livelink=args.livelink, vmc=args.vmc, vmc_capitalise=args.vmc_capitalise,
+                          subject=args.subject, record=args.record, seconds=args.seconds, model=args.model)
+    changes: queue.Queue = queue.Queue()
+    if sys.stdin is not None and sys.stdin.isatty():
+        read_instructions(sys.stdin, changes)
+
+    def log(message: str) -> None:
+        print(f"avitalk: {message}", file=sys.stderr)
+
+    try:
+        stats = run_live(options, instructions=changes, log=log)
+    except (InputError, SenderError) as exc:
+        raise CliError(str(exc)) from None
+    s = stats.summary()
+    print(f"live: {s['audio_s']:.1f} s of audio, {s['sent']} frames sent ({s['fps_out']} a second), latency "
+          f"median {s['latency_ms_median']} ms, 95th percentile {s['latency_ms_p95']} ms; {s['skipped']} frames "
+          f"held while behind; ended by {s['ended_by']}")
+    for name, info in s["senders"].items():
+        print(f"  {name} -> {info['to']}: {info['sent']} packets sent, {info['failed']} failed")
+    return 130 if stats.ended_by == "interrupted" else 0
 
 
 def cmd_info(args) -> None:

@@ -37,6 +37,7 @@ SEED = Range(0, 2 ** 63 - 1, whole=True)           # what torch's generator take
 INTENSITY = Range(0, 1)
 VIDEO_SIZE = Range(16, 4096, whole=True, unit="pixels")
 SEGMENT_SECONDS = Range(0.2, 600, unit="seconds")
+LIVE_SECONDS = Range(0.1, 3 * 3600, unit="seconds")   # a live take: at most the longest take a project holds
 WORKERS = Range(1, 1024, whole=True)              # batch worker processes, and threads per worker
 CAPTURE_VALUE = Range(-1000, 1000)                # a weight (0..1) or angle (radians) in a capture: room for overshoot
 

@@ -95,6 +95,7 @@ LIVELINK_ROTATIONS: tuple[str, ...] = (
 )
 HEADER: tuple[str, ...] = ("Timecode", "BlendShapeCount") + LIVELINK_BLENDSHAPES + LIVELINK_ROTATIONS
 BLENDSHAPE_COUNT = len(LIVELINK_BLENDSHAPES) + len(LIVELINK_ROTATIONS)  # 61, as the app writes
+LIVELINK_ORDER = [INDEX[n[0].lower() + n[1:]] for n in LIVELINK_BLENDSHAPES]   # ARKit index of each column
 
 assert len(HEADER) == 63 and BLENDSHAPE_COUNT == 61
 assert {n.lower() for n in LIVELINK_BLENDSHAPES} == {n.lower() for n in BLENDSHAPES}
@@ -412,6 +413,20 @@ def eye_rotations(weights: np.ndarray) -> np.ndarray:
     return out
 
 
+def livelink_values(data: np.ndarray) -> np.ndarray:
+    """(F, 55) frames (52 weights, head pitch, yaw, roll) -> (F, 61) values in Live Link's order:
+    the 52 shapes as the app orders them, then HeadYaw, HeadPitch, HeadRoll and the eyes' yaw,
+    pitch and roll (radians), as the app writes them to a CSV and sends them in its packets."""
+    d = np.asarray(data, dtype=np.float64).reshape(-1, NUM_CHANNELS)
+    w, head = d[:, :len(BLENDSHAPES)], d[:, len(BLENDSHAPES):]
+    rot = np.empty((len(d), 9))
+    rot[:, 0] = -head[:, 1]   # HeadYaw   = -yaw
+    rot[:, 1] = head[:, 0]    # HeadPitch = pitch
+    rot[:, 2] = -head[:, 2]   # HeadRoll  = -roll
+    rot[:, 3:] = eye_rotations(w)
+    return np.concatenate([w[:, LIVELINK_ORDER], rot], axis=1)
+
+
 def write_livelink_csv(path: str | os.PathLike, track: FaceTrack, start_timecode: float | str = 0.0,
                        rate: float | None = None, *,
                        timecode_rate: int = DEFAULT_TIMECODE_RATE) -> None:
@@ -437,15 +452,7 @@ def write_livelink_csv(path: str | os.PathLike, track: FaceTrack, start_timecode
         start = h * 3600 + m * 60 + s + f / tc_rate
     else:
         start = float(start_timecode)
-    w = track.weights.astype(np.float64)
-    head = track.head.astype(np.float64)
-    shapes = w[:, [INDEX[n[0].lower() + n[1:]] for n in LIVELINK_BLENDSHAPES]]
-    rot = np.empty((track.frames, 9))
-    rot[:, 0] = -head[:, 1]   # HeadYaw   = -yaw
-    rot[:, 1] = head[:, 0]    # HeadPitch = pitch
-    rot[:, 2] = -head[:, 2]   # HeadRoll  = -roll
-    rot[:, 3:] = eye_rotations(w)
-    values = np.concatenate([shapes, rot], axis=1) + 0.0  # + 0.0: no "-0.0000000000"
+    values = livelink_values(track.data) + 0.0  # + 0.0: no "-0.0000000000"
     body = io.StringIO()
     body.write(",".join(HEADER) + "\n")
     line_fmt = ",".join(["%s", str(BLENDSHAPE_COUNT)] + ["%.10f"] * BLENDSHAPE_COUNT) + "\n"
@@ -459,6 +466,6 @@ def write_livelink_csv(path: str | os.PathLike, track: FaceTrack, start_timecode
 
 __all__ = [
     "BLENDSHAPE_COUNT", "HEADER", "LIVELINK_BLENDSHAPES", "LIVELINK_ROTATIONS", "LiveLinkError",
-    "LiveLinkTake", "eye_rotations", "format_timecode", "parse_livelink_csv", "read_livelink_csv",
+    "LiveLinkTake", "eye_rotations", "format_timecode", "livelink_values", "parse_livelink_csv", "read_livelink_csv",
     "write_livelink_csv",
 ]

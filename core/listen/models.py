@@ -128,6 +128,14 @@ def allphone(fresh: bool = False):
         return _fresh("allphone", _cache["allphone"], fresh)
 
 
+def streaming_allphone():
+    """A new allphone decoder for one live take (not shared: it stays inside an utterance while
+    the audio arrives), normalising its cepstra as it goes (live CMN)."""
+    ps = _pocketsphinx()
+    return ps.Decoder(allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None, lw=2.0, pip=0.3,
+                      beam=1e-20, pbeam=1e-20, samprate=16000, cmn="live", loglevel="FATAL")
+
+
 def pyworld():
     """pyworld, imported even where setuptools no longer ships pkg_resources (pyworld 0.3.5 needs it
     only to read its own version number)."""

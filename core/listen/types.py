@@ -107,14 +107,15 @@ class Analysis:
         }
 
 
-def frames_at(analysis: Analysis, fps: float) -> dict[str, np.ndarray]:
-    """Frame-level prosody and phone labels resampled to `fps` (e.g. the project's 30 fps).
+def frames_at(analysis: Analysis, fps: float, start: int = 0, frames: int | None = None) -> dict[str, np.ndarray]:
+    """Frame-level prosody and phone labels resampled to `fps` (e.g. the project's 30 fps), for
+    frames [start, start + frames) (default: the whole take; a live take asks for its newest).
 
     Returns f0 (Hz, 0 unvoiced), semitones (relative to the speaker, 0 unvoiced), voiced,
     energy_db, loudness_db (relative to the speaker), speech, and phone (ARPAbet label or SIL).
     """
-    n = max(1, int(round(analysis.duration * fps)))
-    t = (np.arange(n) + 0.5) / fps
+    n = max(1, int(round(analysis.duration * fps))) - start if frames is None else frames
+    t = (start + np.arange(n) + 0.5) / fps
     if analysis.frames:
         src = np.clip(np.floor(t * analysis.frame_rate).astype(int), 0, analysis.frames - 1)
         st = np.nan_to_num(analysis.semitones(), nan=0.0)

@@ -118,16 +118,19 @@ def seal_strength(speech: np.ndarray) -> np.ndarray:
     return s
 
 
-def articulate(rows: np.ndarray, speech: np.ndarray, fps: float, start: int = 0) -> np.ndarray:
+def articulate(rows: np.ndarray, speech: np.ndarray, fps: float, start: int = 0,
+               closure: np.ndarray | None = None) -> np.ndarray:
     """Rows [start, start + len(rows)) of a take's motion (frames x 55, weights 0..1) with the
-    take's blinks and sealed bilabials; a new array."""
+    take's blinks and sealed bilabials; a new array. `closure` (len(rows),) gives the eyelid
+    closure of the blinks instead of the take's schedule (a live take draws its own as it goes)."""
     out = np.array(rows, np.float32)
     n = len(out)
     if n == 0:
         return out
     speech = np.asarray(speech)
     window = max(3, int(round(EYELID_MEDIAN_S * fps)) | 1)
-    closure = take_blinks(speech, fps, start, n)
+    if closure is None:
+        closure = take_blinks(speech, fps, start, n)
     for c in BLINK_CHANNELS:
         lid = median_filter(out[:, c], size=window, mode="nearest")
         out[:, c] = lid + (1.0 - lid) * closure

@@ -23,9 +23,10 @@ PHONE_INDEX = {p: i for i, p in enumerate(PHONES)}
 NUM_FEATURES = len(PHONES) + 8
 
 
-def speech_features(analysis: Analysis, fps: float) -> np.ndarray:
-    """(frames, 48) float32 at `fps`, frames = round(duration * fps)."""
-    f = frames_at(analysis, fps)
+def speech_features(analysis: Analysis, fps: float, start: int = 0, frames: int | None = None) -> np.ndarray:
+    """(frames, 48) float32 at `fps` for frames [start, start + frames); by default the whole
+    take, frames = round(duration * fps)."""
+    f = frames_at(analysis, fps, start, frames)
     n = len(f["phone"])
     out = np.zeros((n, NUM_FEATURES), np.float32)
     idx = np.array([PHONE_INDEX.get(p, PHONE_INDEX["SIL"]) for p in f["phone"]])
@@ -39,13 +40,16 @@ def speech_features(analysis: Analysis, fps: float) -> np.ndarray:
     out[:, k + 3] = np.gradient(pitch) if n > 1 else 0.0
     out[:, k + 4] = np.gradient(loud) if n > 1 else 0.0
     out[:, k + 5] = f["speech"]
-    t = (np.arange(n) + 0.5) / fps
+    t = (start + np.arange(n) + 0.5) / fps
+    first, last = (t[0], t[-1]) if n else (0.0, -1.0)
     for p in analysis.phones:
+        if p.end < first or p.start > last:
+            continue
         a, b = np.searchsorted(t, [p.start, p.end])
         if b > a:
             out[a:b, k + 6] = (t[a:b] - p.start) / max(p.end - p.start, 1e-6)
     for w in analysis.words:
-        i = int(w.start * fps)
+        i = int(w.start * fps) - start
         if 0 <= i < n:
             out[i, k + 7] = 1.0
     return out

@@ -42,7 +42,7 @@ def instruction_track(bundle: MotionBundle, seg_embeddings: np.ndarray, seg_boun
     return np.asarray(instruction_frames(seg_embeddings, np.asarray(seg_bounds), frames, bundle.fps), np.float32)
 
 
-def _finish(data: np.ndarray) -> np.ndarray:
+def finish_motion(data: np.ndarray) -> np.ndarray:
     data = np.array(data, np.float32)
     data[:, :NUM_BLENDSHAPES] = np.clip(data[:, :NUM_BLENDSHAPES], 0.0, 1.0)
     return data
@@ -55,7 +55,7 @@ def generate(bundle: MotionBundle, speech: np.ndarray, seg_embeddings: np.ndarra
     instruction = instruction_track(bundle, seg_embeddings, seg_bounds, len(speech))
     motion = sample(bundle.model, speech, instruction, bundle.null_instruction, steps=steps, guidance=guidance,
                     seed=seed, callback=callback)
-    return FaceTrack(bundle.fps, articulate(_finish(bundle.normalisation.denormalise(motion)), speech, bundle.fps))
+    return FaceTrack(bundle.fps, articulate(finish_motion(bundle.normalisation.denormalise(motion)), speech, bundle.fps))
 
 
 def join_edges(inner: np.ndarray, before: np.ndarray, after: np.ndarray, blend: int) -> np.ndarray:
@@ -125,11 +125,11 @@ def regenerate_frames(bundle: MotionBundle, track: FaceTrack, speech: np.ndarray
     known = bundle.normalisation.normalise(track.data[lo:hi])
     motion = sample(bundle.model, speech[lo:hi], instruction, bundle.null_instruction, steps=steps,
                     guidance=guidance, seed=seed, known=known, keep=keep, callback=callback)
-    inner = articulate(_finish(bundle.normalisation.denormalise(motion[start - lo:end - lo])), speech, bundle.fps,
+    inner = articulate(finish_motion(bundle.normalisation.denormalise(motion[start - lo:end - lo])), speech, bundle.fps,
                        start)
     # joined after the blinks and lip seals, so the edges continue the kept frames whatever they hold
     inner = join_edges(inner, track.data[max(0, start - 2):start], track.data[end:end + 2],
                        int(round(blend_s * bundle.fps)))
     data = track.data.copy()
-    data[start:end] = _finish(inner)
+    data[start:end] = finish_motion(inner)
     return FaceTrack(track.fps, data)

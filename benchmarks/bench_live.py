@@ -102,7 +102,8 @@ def main() -> None:
           "| CPU (of 2 cores) | one update |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {s['latency_ms_median']:.0f} ms | {s['latency_ms_p95']:.0f} ms | {lat.max():.0f} ms | {s['fps_out']} "
-          f"| {s['longest_gap_ms']:.0f} ms | {s['skipped']} of {s['frames']} | {100 * s['cpu_share_of_two_cores']:.0f} % "
+          f"| {s['longest_gap_ms']:.0f} ms | {s['skipped']} of {s['frames']} "
+          f"| {100 * s['cpu_share_of_two_cores']:.0f} % "
           f"| {s['update_ms_median']:.0f} ms |")
     print(f"receivers decoded: Live Link {ll.count} packets ({ll.errors} unreadable), "
           f"VMC {vmc.count} ({vmc.errors})")

@@ -37,6 +37,7 @@ from studio.curves import CurvesPanel
 from studio.document import Document, Span
 from studio.inspector import Inspector
 from studio.jobs import Job, Worker
+from studio.live import LivePanel
 from studio.meter import Meter
 from studio.playback import Playback
 from studio.timeline import SegmentView, Timeline
@@ -82,17 +83,22 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline()
         self.inspector = Inspector()
         self.curves = CurvesPanel()
+        self.live = LivePanel(folder=Path(str(self.settings.value("live/folder", Path.home()))))
+        self._live = False                  # performing: the viewport shows the live frames, not the take
         self._docks = {}
         for name, widget, area in (("Timeline", self.timeline, Qt.BottomDockWidgetArea),
                                    ("Instruction", self.inspector, Qt.RightDockWidgetArea),
-                                   ("Curves", self.curves, Qt.BottomDockWidgetArea)):
+                                   ("Curves", self.curves, Qt.BottomDockWidgetArea),
+                                   ("Live", self.live, Qt.RightDockWidgetArea)):
             dock = QDockWidget(name, self)
             dock.setObjectName(name)
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self._docks[name] = dock
         self.tabifyDockWidget(self._docks["Timeline"], self._docks["Curves"])
+        self.tabifyDockWidget(self._docks["Instruction"], self._docks["Live"])
         self._docks["Timeline"].raise_()
+        self._docks["Instruction"].raise_()
         self.resizeDocks([self._docks["Timeline"]], [300], Qt.Vertical)     # the face keeps most of the height
         self.resizeDocks([self._docks["Instruction"]], [380], Qt.Horizontal)  # the inspector's rows fit unclipped
         self.time_label = QLabel()
@@ -167,6 +173,8 @@ class MainWindow(QMainWindow):
         self._action(m, "Back One Second", lambda: self.playback.seek(self.playback.position - 1.0), "J")
         self._action(m, "Pause", lambda: self.playback.pause(), "K")
         self._action(m, "Play", lambda: self.playback.play(), "L")
+        m.addSeparator()
+        self._action(m, "Perform &Live", self.perform_live, "Ctrl+L")
         m = self.menuBar().addMenu("&View")
         for dock in self._docks.values():
             m.addAction(dock.toggleViewAction())
@@ -201,6 +209,10 @@ class MainWindow(QMainWindow):
         self.inspector.instructionEdited.connect(lambda i, ins: self.doc.set_instruction(i, ins))
         self.inspector.seedChanged.connect(lambda i, seed: self.doc.set_seed(i, seed))
         self.inspector.rewriteRequested.connect(self.rewrite_with_language_model)
+        self.live.started.connect(self._live_started)
+        self.live.frameReady.connect(self.viewport.show_values)
+        self.live.stopped.connect(self._live_stopped)
+        self.live.failed.connect(self._live_failed)
 
     # --- the document --------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
@@ -386,7 +398,7 @@ class MainWindow(QMainWindow):
                 self.timeline.set_segments(self._segment_views())
 
     def _busy_changed(self, busy: bool) -> None:
-        self.busy_label.setText("Working..." if busy else "Ready")
+        self.busy_label.setText("Working..." if busy else "Performing live" if self._live else "Ready")
         self.busy_bar.setVisible(busy)
         if not busy:
             self.timeline.set_segments(self._segment_views())
@@ -612,10 +624,42 @@ class MainWindow(QMainWindow):
             self.open_path(files[0])          # a project opens, anything else is imported as audio
 
     # --- the clock -----------------------------------------------------------------------------
+    # --- live ------------------------------------------------------------------------------------
+    def perform_live(self) -> None:
+        """Show the Live panel; start performing, or stop."""
+        self._docks["Live"].show()
+        self._docks["Live"].raise_()
+        self.live.toggle()
+
+    def _live_started(self) -> None:
+        self.playback.pause()
+        self._live = True
+        self.busy_label.setText("Performing live")
+        self.viewport.set_moving(True)
+        self.statusBar().showMessage("Performing live: the face follows the input", 5000)
+
+    def _live_stopped(self, recording) -> None:
+        self._live, self._track_dirty = False, True
+        self._busy_changed(self.worker.busy)
+        if recording is None:
+            return
+        self.settings.setValue("live/folder", str(Path(recording).parent))
+        if self.open_path(recording):
+            self.statusBar().showMessage(f"The live take {Path(recording).name} is open: edit a segment to "
+                                         "regenerate it, or export it as it is", 10000)
+
+    def _live_failed(self, message: str) -> None:
+        self._live, self._track_dirty = False, True
+        self._busy_changed(self.worker.busy)
+        QMessageBox.warning(self, APP, f"Live performance failed:\n{message}")
+
     def tick(self) -> None:
         """The clock (every 15 ms): when the frame to show changed, show it everywhere at once.
         Between frames nothing is touched: every repaint of this window composites all of it
-        (a QOpenGLWidget lives in it), which on a software rasteriser costs more than a frame."""
+        (a QOpenGLWidget lives in it), which on a software rasteriser costs more than a frame.
+        While performing live the viewport shows the live frames instead."""
+        if self._live:
+            return
         t = self.playback.position
         self.viewport.set_moving(self.playback.playing)
         track = self.doc.track if self.doc is not None else None
@@ -635,6 +679,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.playback.pause()
+        self.live.shutdown()
         self.timer.stop()
         self.settings.setValue("window/state", self.saveState())
         self.worker.shutdown()

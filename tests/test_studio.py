@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from PIL import Image
 
 pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
@@ -16,11 +17,12 @@ pytest.importorskip("PySide6", reason="the studio extra is not installed (pip in
 from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
+from core.arkit import BLENDSHAPES  # noqa: E402
 from core.audio import load_audio  # noqa: E402
 from core.export.livelink import read_livelink_csv  # noqa: E402
 from core.instruct import make_writer  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project  # noqa: E402
-from core.project import MAIN_TRACK, Project, load_project, save_project  # noqa: E402
+from core.project import EMOTIONS, MAIN_TRACK, Project, load_project, save_project  # noqa: E402
 from studio import autosave  # noqa: E402
 from studio.app import MainWindow, configure_opengl, offer_recovery  # noqa: E402
 from studio.viewport import grab_window  # noqa: E402
@@ -383,3 +385,40 @@ def test_work_discarded_on_purpose_is_not_offered_back(qtbot, tmp_path, take, mo
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
     w.close()
     assert not w.isVisible() and autosave.pending(tmp_path / "autosave") == []
+
+
+def test_perform_live_from_a_recording_then_edit_the_recorded_take(qtbot, tmp_path):
+    """Live mode as a user drives it: pick a recording as the input, press Start (Ctrl+L), switch
+    the expression while performing, watch the face move, and get the recording as a take."""
+    x, rate = sf.read(Path(__file__).parent / "data" / "listen" / "sample.wav")
+    speech = tmp_path / "speech.wav"
+    sf.write(speech, x[6 * rate:9 * rate], rate)                       # 3 s where both speakers talk
+    w = make_window(qtbot, tmp_path)
+    panel = w.live
+    panel.use_recording(speech)
+    panel.record_path.setText(str(tmp_path / "live.avtp"))
+    shown = []
+    panel.frameReady.connect(lambda f: shown.append(np.array(w.viewport.values)))
+    qtbot.keyClick(w, Qt.Key_L, Qt.ControlModifier)
+    assert panel.running and w._docks["Live"].isVisible()
+    qtbot.waitUntil(lambda: len(shown) > 20, timeout=30000)
+    qtbot.mouseClick(panel.emotions.button(EMOTIONS.index("happy")), Qt.LeftButton)
+    assert "happy" in panel.instruction.text()
+    grab_window(w).save(str(tmp_path / "live.png"))
+    with qtbot.waitSignal(panel.stopped, timeout=30000) as stopped:
+        pass
+    assert stopped.args[0] == tmp_path / "live.avtp"
+    jaw = np.array([v[BLENDSHAPES.index("jawOpen")] for v in shown])
+    assert jaw.max() > 0.1 and jaw.std() > 0.02                        # the viewport followed the speech
+    # the recording is now the open take: its sound, its motion, an instruction per expression
+    qtbot.waitUntil(lambda: w.doc.path == tmp_path / "live.avtp", timeout=5000)
+    project = w.doc.project
+    assert project.audio.duration == pytest.approx(3.0, abs=0.01) and w.doc.track.frames == 90
+    assert [s.instruction.emotion for s in project.segments] == ["neutral", "happy"]
+    # an ordinary take: editing a segment regenerates it
+    combo = w.inspector.emotion
+    w.doc.select(0)
+    combo.setCurrentIndex(combo.findText("sad"))
+    qtbot.waitUntil(lambda: not w.doc.stale and not w.worker.busy, timeout=60000)
+    assert w.doc.project.segments[0].instruction.emotion == "sad"
+    close(w, qtbot)

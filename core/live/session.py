@@ -108,8 +108,10 @@ def _senders(options: LiveOptions, fps: float) -> list:
     return out
 
 
-def _save_recording(path: str, samples: np.ndarray, motion: np.ndarray, fps: float,
+def _save_recording(path: str, samples: np.ndarray, motion: np.ndarray, features: np.ndarray, fps: float,
                     spans: list[tuple[int, str]]) -> str:
+    """The take as a project: the sound, the motion sent, one segment per instruction and the
+    listener's speech features (so editing a segment regenerates it like any other take's)."""
     from core.instruct.wording import parse
     from core.project import MAIN_TRACK, Instruction, Project, Segment, save_project
     from core.track import FaceTrack
@@ -124,7 +126,8 @@ def _save_recording(path: str, samples: np.ndarray, motion: np.ndarray, fps: flo
         emotion, intensity, _ = parse(text)
         segments.append(Segment(start / fps, end / fps, Instruction(text, emotion, float(intensity), writer="live")))
     project = Project(audio=audio, segments=segments,
-                      tracks={MAIN_TRACK: FaceTrack(fps, np.asarray(motion, np.float32))} if frames else {})
+                      tracks={MAIN_TRACK: FaceTrack(fps, np.asarray(motion, np.float32))} if frames else {},
+                      speech_features=np.asarray(features, np.float32) if frames else None)
     project.settings.fps = fps
     save_project(project, path)
     return str(path)
@@ -220,7 +223,8 @@ def run_live(options: LiveOptions, *, instructions: queue.Queue | None = None, s
         if options.record:
             frames = min(sum(len(m) for m in motion), int(listener.duration * fps))
             data = np.concatenate(motion)[:frames] if motion else np.zeros((0, 55), np.float32)
-            stats.recording = _save_recording(options.record, listener.audio(), data, fps, spans)
+            features = listener.features(0, frames) if frames else np.zeros((0, 48), np.float32)
+            stats.recording = _save_recording(options.record, listener.audio(), data, features, fps, spans)
             log(f"recorded {listener.duration:.1f} s into {stats.recording}")
     return stats
 

@@ -19,6 +19,7 @@ from core.arkit import BLENDSHAPES, INDEX, NUM_CHANNELS
 from core.audio import load_audio
 from core.cli import main
 from core.listen import listen
+from core.live.inputs import FileInput, InputError
 from core.live.listener import StreamingListener
 from core.live.performer import LiveBlinks, LivePerformer
 from core.live.senders import LiveLinkSender, VmcSender, head_quaternion_unity
@@ -221,7 +222,7 @@ def test_live_streams_a_recording_to_both_receivers_and_records_the_take(tmp_pat
     project = load_project(record)
     assert project.audio.duration == pytest.approx(3.0, abs=0.01)
     track = project.tracks[MAIN_TRACK]
-    assert track.frames == 90
+    assert track.frames == 90 and project.speech_features.shape == (90, 48)
     np.testing.assert_allclose(track.data[:, JAW], jaw, atol=1e-6)
     assert [s.instruction.emotion for s in project.segments] == ["neutral", "happy"]
     assert project.segments[1].start == pytest.approx(project.segments[0].end)
@@ -235,3 +236,36 @@ def test_cli_live_errors_name_the_problem(tmp_path, capsys):
     assert main(["live", "--input", str(SAMPLE), "--record", str(tmp_path / "take.wav")]) == 2
     assert "avtp" in capsys.readouterr().err
     assert main(["live", "--input", str(SAMPLE), "--seconds", "0"]) == 2
+
+
+class _Breaking(FileInput):
+    """A recording that stops after `seconds` the way a device or a user stops a take."""
+
+    def __init__(self, path, seconds: float, error: BaseException) -> None:
+        super().__init__(str(path), speed=0)
+        self.after, self.error = int(seconds * 16000), error
+
+    def blocks(self):
+        for block in super().blocks():
+            yield block
+            if self.after <= 0:
+                raise self.error
+            self.after -= len(block)
+
+
+@pytest.mark.parametrize("error, ended", [(KeyboardInterrupt(), "interrupted"),
+                                          (InputError("the sound input 'USB mic' stopped delivering audio"), "error")])
+def test_a_take_that_breaks_off_keeps_its_recording(tmp_path, bundle, error, ended):
+    record = tmp_path / "take.avtp"
+    source = _Breaking(SAMPLE, 1.0, error)
+    options = LiveOptions(input=str(SAMPLE), record=str(record), speed=0)
+    if ended == "interrupted":
+        stats = run_live(options, bundle=bundle, source=source, log=lambda m: None)
+        assert stats.ended_by == "interrupted"
+    else:
+        with pytest.raises(InputError, match="USB mic"):
+            run_live(options, bundle=bundle, source=source, log=lambda m: None)
+    project = load_project(record)
+    assert 1.0 <= project.audio.duration < 1.1
+    assert project.tracks[MAIN_TRACK].frames >= 28
+    assert project.speech_features.shape == (project.tracks[MAIN_TRACK].frames, 48)

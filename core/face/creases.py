@@ -93,7 +93,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
                                     for y in (6.0, 7.1)), 0.45)
     # nose and cheeks
     bunny = sum(_line(p, [(0.45, y + 0.7), (1.35, y)], 0.2) for y in (1.0, 1.9))
-    c["noseSneerLeft"] = dark(bunny, 0.65) + dark(fold_top, 0.5) + dark(_spot(p, 1.95, -0.75, 0.3), 0.4) \
+    c["noseSneerLeft"] = dark(bunny, 0.8) + dark(fold_top, 0.6) + dark(_spot(p, 1.95, -0.75, 0.3), 0.4) \
         + dark(procerus * (p[:, 0] > 0), 0.35)
     c["cheekSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.6) + tint(_spot(p, 4.0, 0.4, 1.2, 0.8), HIGHLIGHT_RGB, 1.0)
     c["cheekPuff"] = tint(_both(lambda q: _spot(q, 4.0, -3.2, 1.2, 1.1), p), HIGHLIGHT_RGB, 0.75) \

@@ -9,7 +9,8 @@ pick another emotion, raise the curves, open the settings dialog and the File me
 timeline) and saves one PNG per entry of SHOTS. Every picture is WIDTH x HEIGHT: the window
 itself, with a dialog or a menu drawn where it opens over the window. The pictures are the
 same on every run (the "regenerating" one holds the worker at 50 %), but for the phase of the
-inspector's animated busy bar; only the time it takes varies.
+inspector's animated busy bar and the live one (a real-time performance: a frame or two earlier
+or later); only the time it takes varies.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ SHOTS: dict[str, str] = {
     "settings-endpoint.png": "Edit > Settings with an OpenAI-compatible endpoint filled in",
     "file-menu.png": "the File menu open, the pointer on Export...",
     "timeline-zoomed.png": "the timeline zoomed to 3.5 s: a segment edge and every word of a line readable",
+    "live.png": "the Live panel performing from a recording of real speech, switched to happy mid-way",
 }
+LIVE_SPEECH = ROOT / "tests" / "data" / "listen" / "sample.wav"     # real telephone speech (pyannote, MIT)
 MOMENT = 4.83            # seconds: mid-word in the happy line, smile and open jaw
 EDITED = 1               # the segment that is selected and edited (the happy line)
 NEW_EMOTION = "sad"
@@ -260,6 +263,22 @@ def _shoot(out: Path, tmp: Path) -> int:
     window.timeline.set_view(ZOOM[0], ZOOM[1])
     settle()
     save("timeline-zoomed.png", window_picture())
+
+    # 8. performing live: 4 s of real speech played in real time, the expression switched to happy
+    import soundfile as sf
+    x, rate = sf.read(LIVE_SPEECH)
+    speech = tmp / "speech.wav"
+    sf.write(speech, x[6 * rate:10 * rate], rate)
+    window.live.use_recording(speech)
+    window.live.record_on.setChecked(False)
+    window.perform_live()
+    wait(lambda: window.live._frames >= 30, "the live performance to start")
+    window.live.set_expression("happy", 0.6)
+    wait(lambda: window.live._frames >= 75, "the live face to turn happy")
+    settle(60)
+    save("live.png", window_picture())
+    wait(lambda: not window.live.running, "the live performance to end")
+    settle()
 
     window.doc.undo_stack.setClean()          # no "save changes?" question
     window.close()

@@ -275,7 +275,7 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     ec = c.eye_centre["L"]
     gap = p[ui] - p[li]                                     # lower -> upper per column
     s["eyeBlinkLeft"] = _lid_field(c, U, L, -gap * 0.9, gap * 0.1)
-    s["eyeSquintLeft"] = _lid_field(c, U, L, -gap * 0.12, gap * 0.35) + \
+    s["eyeSquintLeft"] = _lid_field(c, U, L, -gap * 0.12, gap * 0.5) + \
         (blob(p, [3.9, 0.9, 3.9], 1.3, (0.8, 1.2))[:, None] * [0.0, 0.22, 0.08]) * (1 - _upper_lid(c, U, L))[:, None]
     s["eyeWideLeft"] = _lid_rotation(c, U, L, ec, rot_x(-16), rot_x(5))
     s["eyeLookUpLeft"] = _lid_rotation(c, U, L, ec, rot_x(-10), rot_x(-6))

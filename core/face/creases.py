@@ -80,7 +80,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     c: dict[str, np.ndarray] = {}
     # eyes
     c["eyeBlinkLeft"] = dark(upper_lid, 0.5) + dark(lash, 0.8) + dark(lash_fringe, 0.75)
-    c["eyeSquintLeft"] = dark(under_eye, 0.75) + dark(crow, 0.7) + dark(upper_lid, 0.2)
+    c["eyeSquintLeft"] = dark(under_eye, 0.65) + dark(crow, 0.6) + dark(upper_lid, 0.2)
     c["eyeWideLeft"] = dark(lid_crease, 0.8) + tint(upper_lid, HIGHLIGHT_RGB, 0.5)
     # brows
     glabella = sum(_line(p, [(x, 3.5), (x + 0.1, 5.0)], 0.2) for x in (0.38, 0.8))

@@ -313,17 +313,17 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     # ---- mouth (corner = the subject's left inner corner)
     corner = p[lm.MOUTH_CORNERS_INNER[1]]
     cb = lambda sx, sy, sz=2.2, off=(0, 0, 0): blob(p, corner + np.asarray(off), sx, sy, sz)[:, None]
-    s["mouthSmileLeft"] = cb(1.35, 1.25) * [0.55, 0.75, -0.4] + \
-        blob(p, [3.5, -2.4, 4.1], 1.2, 1.1, 2.0)[:, None] * [0.1, 0.3, 0.22]
+    s["mouthSmileLeft"] = cb(1.35, 1.25) * [0.6, 0.9, -0.4] + \
+        blob(p, [3.5, -2.4, 4.1], 1.2, 1.1, 2.0)[:, None] * [0.12, 0.4, 0.3]
     s["mouthFrownLeft"] = cb(1.3, (1.0, 1.5), off=(0.1, -0.3, 0)) * [0.12, -0.55, -0.05]
     s["mouthDimpleLeft"] = cb(1.1, 1.0) * [0.28, 0.04, -0.35]
-    s["mouthStretchLeft"] = cb(1.5, 1.3) * [0.5, -0.32, -0.18] + \
+    s["mouthStretchLeft"] = cb(1.5, 1.3) * [0.6, -0.36, -0.2] + \
         blob(p, [1.2, ys - 0.7, 5.0], 1.3, 0.9, 2.0)[:, None] * jaw * [0.06, -0.22, -0.05]
     side = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))[:, None]     # left half of the lips
     lipzone = blob(p, mouth_c, 2.6, 1.3, 3.0)[:, None]
     s["mouthPressLeft"] = side * lipzone * np.hstack([0 * dy_seam, -0.28 * dy_seam, -0.1 + 0 * dy_seam]) * lipm
-    s["mouthLowerDownLeft"] = blob(p, [1.15, ys - 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * jaw * [0.05, -0.55, 0.08]
-    s["mouthUpperUpLeft"] = blob(p, [1.15, ys + 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * upper_w * [0.0, 0.5, 0.06]
+    s["mouthLowerDownLeft"] = blob(p, [1.15, ys - 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * jaw * [0.05, -0.65, 0.08]
+    s["mouthUpperUpLeft"] = blob(p, [1.15, ys + 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * upper_w * [0.0, 0.6, 0.06]
     roll = np.hstack([0 * dy_seam, -0.55 * dy_seam, -0.5 * np.abs(dy_seam)]) * lipzone * lipm
     s["mouthRollUpper"] = roll * upper_w
     s["mouthRollLower"] = roll * jaw
@@ -337,8 +337,8 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     s["mouthFunnel"] = funnel_zone * (np.array([0.0, 0.0, 0.75])
                                       + upper_w * [0.0, 0.3, 0.0] + jaw * [0.0, -0.34, 0.0]
                                       + np.hstack([-0.3 * p[:, :1], 0 * dy_seam, 0 * dy_seam]))
-    s["mouthPucker"] = funnel_zone * (np.array([0.0, 0.0, 0.7]) + np.hstack([-0.32 * p[:, :1], 0 * dy_seam, 0 * dy_seam]))
-    s["mouthLeft"] = blob(p, mouth_c, 2.6, 1.4, 3.0)[:, None] * [0.8, 0.0, -0.05]
+    s["mouthPucker"] = funnel_zone * (np.array([0.0, 0.0, 0.8]) + np.hstack([-0.38 * p[:, :1], 0 * dy_seam, 0 * dy_seam]))
+    s["mouthLeft"] = blob(p, mouth_c, 2.6, 1.4, 3.0)[:, None] * [1.0, 0.0, -0.05]
     return s
 
 

@@ -100,9 +100,9 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
         + tint(_both(lambda q: _line(q, [(2.3, -1.5), (3.2, -4.4)], 0.45), p), HIGHLIGHT_RGB, 0.5) \
         + dark(_both(lambda q: _spot(q, 2.6, -4.4, 0.25), p), 0.5) + tint(lip, LIP_BLANCH_RGB, 0.4)
     # mouth
-    c["mouthSmileLeft"] = dark(fold, 0.6) + tint(cheek, HIGHLIGHT_RGB, 0.7) + dark(corner, 0.55) \
+    c["mouthSmileLeft"] = dark(fold, 0.75) + tint(cheek, HIGHLIGHT_RGB, 0.8) + dark(corner, 0.6) \
         + dark(under_eye, 0.4) + dark(crow, 0.3)
-    c["mouthUpperUpLeft"] = dark(fold_top, 0.6) + dark(_spot(p, 1.95, -0.75, 0.3), 0.45) \
+    c["mouthUpperUpLeft"] = dark(fold_top, 0.75) + dark(_spot(p, 1.95, -0.75, 0.3), 0.55) \
         + dark(upper_lip * (p[:, 0] > 0), 0.3)
     c["mouthFrownLeft"] = dark(_line(p, [(2.6, -4.5), (2.85, -5.6), (3.0, -6.6)], 0.21), 0.6) \
         + dark(corner, 0.4) + dark(_spot(p, 1.2, -6.8, 0.7, 0.5), 0.25)
@@ -111,15 +111,15 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     c["mouthStretchLeft"] = dark(_line(p, [(2.6, -4.3), (3.6, -4.45)], 0.2), 0.6) \
         + dark(sum(_line(p, [(2.6 + dx, -5.4), (3.1 + dx, -7.6)], 0.2) for dx in (0.0, 0.6)), 0.45) \
         + tint(lower_lip * (p[:, 0] > 0), LIP_BLANCH_RGB, 0.5)
-    c["mouthPressLeft"] = tint(left_lips, LIP_BLANCH_RGB, 0.8) + dark(seam * (p[:, 0] > 0), 0.6) \
+    c["mouthPressLeft"] = tint(left_lips, LIP_BLANCH_RGB, 1.0) + dark(seam * (p[:, 0] > 0), 0.8) \
         + dark(corner, 0.5) + dark(_line(p, [(0.2, -3.3), (1.9, -3.6)], 0.2), 0.35)
     c["mouthLeft"] = dark(_line(p, [(2.55, -3.7), (2.85, -4.4), (2.6, -5.1)], 0.21), 0.65) \
         + dark(corner, 0.45) + tint(_spot(p, -2.8, -4.4, 0.6), HIGHLIGHT_RGB, 0.4)
-    perioral = _both(lambda q: sum(_line(q, [(x, -3.75), (x + 0.1, -3.1)], 0.2) for x in (0.45, 1.25)), p) \
-        + _both(lambda q: sum(_line(q, [(x, -4.9), (x + 0.1, -5.6)], 0.2) for x in (0.6,)), p)
+    perioral = _both(lambda q: sum(_line(q, [(x, -3.8), (x + 0.12, -2.95)], 0.13) for x in (0.35, 0.85, 1.35)), p) \
+        + _both(lambda q: sum(_line(q, [(x, -4.85), (x + 0.12, -5.75)], 0.13) for x in (0.45, 1.0)), p)
     ring = _both(lambda q: _spot(q, 1.3, -4.25, 1.0, 0.75), p) * (1 - lip)
-    c["mouthPucker"] = dark(perioral, 0.35) + dark(ring, 0.25) + dark(lip, 0.3)
-    c["mouthFunnel"] = dark(perioral, 0.3) + dark(ring, 0.2) + dark(lip, 0.25)
+    c["mouthPucker"] = dark(perioral, 0.5) + dark(ring, 0.3) + dark(lip, 0.3)
+    c["mouthFunnel"] = dark(perioral, 0.45) + dark(ring, 0.25) + dark(lip, 0.25)
     c["mouthRollUpper"] = tint(upper_lip, SKIN_RGB, 0.85) + dark(seam, 0.65)
     c["mouthRollLower"] = tint(lower_lip, SKIN_RGB, 0.85) + dark(seam, 0.65)
     chin_pits = sum(_spot(p, x, y, 0.22) for x, y in ((0.0, -7.4), (0.55, -6.9), (-0.55, -6.9),

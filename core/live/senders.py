@@ -31,6 +31,7 @@ import uuid
 import numpy as np
 
 from core.arkit import BLENDSHAPES, NUM_BLENDSHAPES
+from core.export.gltf import head_quaternions
 from core.export.livelink import BLENDSHAPE_COUNT, livelink_values
 
 LIVELINK_PORT = 11111
@@ -131,18 +132,8 @@ def head_quaternion_unity(pitch: float, yaw: float, roll: float) -> tuple[float,
     subject's left, Unity's the character's right, so the frames differ by a mirror of X, which
     keeps a quaternion's x and w and negates its y and z: yaw and roll change sign, pitch (positive
     looks down in both) does not."""
-    def q(axis, angle):
-        s = math.sin(angle / 2)
-        return np.array([axis[0] * s, axis[1] * s, axis[2] * s, math.cos(angle / 2)])
-
-    def mul(a, b):
-        ax, ay, az, aw = a
-        bx, by, bz, bw = b
-        return np.array([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
-                         aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz])
-
-    r = mul(mul(q((0, 1, 0), yaw), q((1, 0, 0), pitch)), q((0, 0, 1), roll))
-    return float(r[0]), float(-r[1]), float(-r[2]), float(r[3])
+    x, y, z, w = head_quaternions(np.array([pitch, yaw, roll]))[0]
+    return float(x), float(-y), float(-z), float(w)
 
 
 class VmcSender(UdpSender):

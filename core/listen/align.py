@@ -29,7 +29,7 @@ _VARIANT = re.compile(r"\(\d+\)$")
 _FILLERS = {"<sil>", "<s>", "</s>", "[noise]", "[breath]"}
 
 
-def _pcm(x: np.ndarray) -> bytes:
+def pcm16(x: np.ndarray) -> bytes:
     """16-bit PCM with +-1 LSB of (seeded, so repeatable) dither: digital silence (exact zeros, as
     synthesisers and editors write) otherwise breaks PocketSphinx's features and the alignment."""
     y = np.clip(x, -1.0, 1.0) * 32767.0 + np.random.default_rng(len(x)).uniform(-1.0, 1.0, len(x))
@@ -95,7 +95,7 @@ def _align_chunk(decoder, audio: np.ndarray, offset: float, words: list[Word], i
     text = " ".join(dw for i in ids for dw in spoken[i])
     if not owners:
         return []
-    pcm = _pcm(audio)
+    pcm = pcm16(audio)
     try:
         decoder.set_align_text(text)
         decoder.start_utt()
@@ -184,6 +184,18 @@ def align(x: np.ndarray, words: list[Word], duration: float, s: ListenSettings) 
     return phones, source, warnings
 
 
+def loop_phones(decoder, offset: float) -> list[Phone]:
+    """The phone loop's best path so far as Phones (fillers and noise as SIL), times from
+    `offset` seconds, the start of the decoder's utterance."""
+    out = []
+    for sg in decoder.seg() or ():
+        name = sg.word
+        if name.startswith("+") or name.startswith("<") or name == "SIL":
+            name = "SIL"
+        out.append(Phone(name, offset + sg.start_frame / 100.0, offset + (sg.end_frame + 1) / 100.0))
+    return out
+
+
 def allphone(x: np.ndarray, vad: list[tuple[float, float]], duration: float, s: ListenSettings) -> list[Phone]:
     """Phone-loop decoding of the speech regions (no words needed)."""
     phones: list[Phone] = []
@@ -196,13 +208,9 @@ def allphone(x: np.ndarray, vad: list[tuple[float, float]], duration: float, s: 
                 seg = x[int(a * RATE):int(b * RATE)]
                 try:
                     decoder.start_utt()
-                    decoder.process_raw(_pcm(seg), full_utt=True)
+                    decoder.process_raw(pcm16(seg), full_utt=True)
                     decoder.end_utt()
-                    for sg in decoder.seg():
-                        name = sg.word
-                        if name.startswith("+") or name.startswith("<") or name == "SIL":
-                            name = "SIL"
-                        phones.append(Phone(name, a + sg.start_frame / 100.0, a + (sg.end_frame + 1) / 100.0))
+                    phones += loop_phones(decoder, a)
                 except (RuntimeError, ValueError):
                     pass
                 a = b

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from core.listen import models
-from core.listen.align import _pcm
+from core.listen.align import loop_phones, pcm16
 from core.listen.prosody import clean_voicing
 from core.listen.types import Analysis, ListenSettings, Phone
 from core.motion.features import speech_features
@@ -174,27 +174,21 @@ class StreamingListener:
             self._decoder.start_utt()
             self._in_utt = True
             self._utt_start = self.samples.n - len(block)
-        self._decoder.process_raw(_pcm(block), False, False)
+        self._decoder.process_raw(pcm16(block), False, False)
         self._partial_stale = True
         if (self.samples.n - self._utt_start) / RATE >= MAX_UTTERANCE_S:
             self._end_utterance()
 
-    def _segments(self) -> list[Phone]:
-        t0 = self._utt_start / RATE
-        out = []
-        for sg in self._decoder.seg() or ():
-            name = sg.word
-            if name.startswith("+") or name.startswith("<") or name == "SIL":
-                name = "SIL"
-            out.append(Phone(name, t0 + sg.start_frame / 100.0, t0 + (sg.end_frame + 1) / 100.0))
-        return out
+    def _spoken(self) -> list[Phone]:
+        """The current utterance's phones so far, without its silences (the take's are tiled in)."""
+        return [p for p in loop_phones(self._decoder, self._utt_start / RATE) if p.phone != "SIL"]
 
     def _end_utterance(self) -> None:
         if not self._in_utt:
             return
         try:
             self._decoder.end_utt()
-            self._final_phones += [p for p in self._segments() if p.phone != "SIL"]
+            self._final_phones += self._spoken()
         except (RuntimeError, ValueError):
             pass
         self._in_utt = False
@@ -242,7 +236,7 @@ class StreamingListener:
     def _phones(self) -> list[Phone]:
         if self._in_utt and self._partial_stale:
             try:
-                self._partial = [p for p in self._segments() if p.phone != "SIL"]
+                self._partial = self._spoken()
             except (RuntimeError, ValueError):
                 self._partial = []
             self._partial_stale = False

@@ -26,26 +26,42 @@ def speech_probabilities(x: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
+class SpeechGate:
+    """Window probabilities to speech regions by hysteresis, as the windows come: a region opens at
+    the first window at the threshold and closes after `min_silence` below threshold - 0.15.
+    The offline listener feeds it a whole take at once, the live one window by window."""
+
+    def __init__(self, s: ListenSettings) -> None:
+        self.on, self.off = s.vad_threshold, max(s.vad_threshold - 0.15, 0.01)
+        self.min_silence = s.min_silence
+        self.closed: list[tuple[int, int]] = []     # [first, last + 1) speech windows of each region
+        self.open: int | None = None                # the first window of the region still open
+        self.last_speech = 0
+
+    def feed(self, probs: np.ndarray, start: int) -> bool:
+        """Windows start, start + 1, ...; True if a region closed among them."""
+        hop = WINDOW / RATE
+        closed = False
+        for i, p in enumerate(probs, start=start):
+            if self.open is None:
+                if p >= self.on:
+                    self.open, self.last_speech = i, i
+            elif p >= self.off:
+                self.last_speech = i
+            elif (i - self.last_speech) * hop >= self.min_silence:
+                self.closed.append((self.open, self.last_speech + 1))
+                self.open, closed = None, True
+        return closed
+
+
 def regions(probs: np.ndarray, duration: float, s: ListenSettings) -> list[tuple[float, float]]:
-    """Speech regions (seconds) from window probabilities: open above the threshold, close after
-    `min_silence` below threshold - 0.15, drop short blips, pad, merge overlaps."""
+    """Speech regions (seconds) from window probabilities: the SpeechGate's, short blips dropped,
+    padded, overlaps merged."""
     hop = WINDOW / RATE
-    on, off = s.vad_threshold, max(s.vad_threshold - 0.15, 0.01)
-    found: list[list[float]] = []
-    start = None
-    last_speech = 0
-    for i, p in enumerate(probs):
-        if start is None:
-            if p >= on:
-                start, last_speech = i, i
-        else:
-            if p >= off:
-                last_speech = i
-            elif (i - last_speech) * hop >= s.min_silence:
-                found.append([start * hop, (last_speech + 1) * hop])
-                start = None
-    if start is not None:
-        found.append([start * hop, (last_speech + 1) * hop])
+    gate = SpeechGate(s)
+    gate.feed(probs, 0)
+    spans = gate.closed + ([(gate.open, gate.last_speech + 1)] if gate.open is not None else [])
+    found = [[a * hop, b * hop] for a, b in spans]
     out: list[list[float]] = []
     for a, b in found:
         if b - a < s.min_speech:

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from core.listen import models
+from core.listen import models, vad
 from core.listen.align import loop_phones, pcm16
 from core.listen.prosody import clean_voicing
 from core.listen.types import Analysis, ListenSettings, Phone
@@ -105,10 +105,7 @@ class StreamingListener:
         self._final_phones: list[Phone] = []
         self._partial: list[Phone] = []
         self._partial_stale = True
-        # speech regions in VAD windows: closed [a, b), the open one's start and last speech window
-        self._regions: list[tuple[int, int]] = []
-        self._open: int | None = None
-        self._last_speech = 0
+        self._gate = vad.SpeechGate(self.s)      # speech regions, in VAD windows
         # the speaker so far
         self._voiced_f0: list[np.ndarray] = []
         self._speech_energy: list[np.ndarray] = []
@@ -155,19 +152,8 @@ class StreamingListener:
         windows = self.samples.view[done * VAD_WINDOW:have * VAD_WINDOW].reshape(-1, VAD_WINDOW)
         probs = self._vad(windows)
         self.vad_prob.extend(probs)
-        on, off = self.s.vad_threshold, max(self.s.vad_threshold - 0.15, 0.01)
-        hop = VAD_WINDOW / RATE
-        for i, p in enumerate(probs, start=done):
-            if self._open is None:
-                if p >= on:
-                    self._open, self._last_speech = i, i
-            elif p >= off:
-                self._last_speech = i
-            elif (i - self._last_speech) * hop >= self.s.min_silence:
-                if (self._last_speech + 1 - self._open) * hop >= self.s.min_speech:
-                    self._regions.append((self._open, self._last_speech + 1))
-                self._open = None
-                self._end_utterance()
+        if self._gate.feed(probs, done):          # a pause: the phone loop's utterance ends there
+            self._end_utterance()
 
     def _feed_decoder(self, block: np.ndarray) -> None:
         if not self._in_utt:
@@ -221,12 +207,13 @@ class StreamingListener:
         mask = np.zeros(hi - lo, bool)
         win_s = VAD_WINDOW / RATE
         spans = []
-        for a, b in reversed(self._regions):          # newest first; stop before the range
+        for a, b in reversed(self._gate.closed):      # newest first; stop before the range
             if (b * win_s + self.s.speech_pad) * 100 < lo:
                 break
-            spans.append((a * win_s, b * win_s))
-        if self._open is not None:
-            spans.append((self._open * win_s, self.duration))
+            if (b - a) * win_s >= self.s.min_speech:   # blips are dropped, as offline
+                spans.append((a * win_s, b * win_s))
+        if self._gate.open is not None:
+            spans.append((self._gate.open * win_s, self.duration))
         for a, b in spans:
             i0 = max(lo, int((a - self.s.speech_pad) * 100))
             i1 = min(hi, int(np.ceil((b + self.s.speech_pad) * 100)))
@@ -241,7 +228,7 @@ class StreamingListener:
                 self._partial = []
             self._partial_stale = False
         partial = self._partial
-        if partial and self._open is not None and self.duration - partial[-1].end < HOLD_LAST_S:
+        if partial and self._gate.open is not None and self.duration - partial[-1].end < HOLD_LAST_S:
             # the decoder's best path ends ~50 ms short of the audio; while speech goes on, the
             # phone being spoken is the best guess for those frames (not silence)
             last = partial[-1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import time
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -155,7 +156,6 @@ class DeviceInput:
 def open_input(spec: str | None, speed: float = 1.0):
     """A FileInput for an existing file, else a DeviceInput for a device name or index (None:
     the system's default input)."""
-    from pathlib import Path
     if spec is not None and (Path(spec).exists() or Path(spec).suffix.lower() in
                              (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")):
         return FileInput(spec, speed=speed)

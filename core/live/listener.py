@@ -97,7 +97,7 @@ class StreamingListener:
         self.samples = _Grow(np.float32)
         self.energy = _Grow(np.float32, -100.0)
         self.f0_raw = _Grow(np.float32)
-        self.vad_prob = _Grow(np.float32)
+        self._vad_windows = 0                 # VAD windows judged so far
         self._vad = _StreamingVad()
         self._decoder = models.streaming_allphone()
         self._utt_start = 0                 # sample where the current utterance began
@@ -145,13 +145,13 @@ class StreamingListener:
         self.energy.extend(out)
 
     def _update_vad(self) -> None:
-        done = self.vad_prob.n
+        done = self._vad_windows
         have = self.samples.n // VAD_WINDOW
         if have <= done:
             return
         windows = self.samples.view[done * VAD_WINDOW:have * VAD_WINDOW].reshape(-1, VAD_WINDOW)
         probs = self._vad(windows)
-        self.vad_prob.extend(probs)
+        self._vad_windows = have
         if self._gate.feed(probs, done):          # a pause: the phone loop's utterance ends there
             self._end_utterance()
 

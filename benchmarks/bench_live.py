@@ -1,7 +1,7 @@
 """Live: a recording streamed in real time to Live Link and VMC receivers on this machine.
 
     .venv/bin/python benchmarks/bench_live.py [--input tests/data/listen/sample.wav] [--seconds 30]
-        [--steps 4] [--lookahead 2] [--skip-lipsync]
+        [--steps 4] [--lookahead 2] [--skip-lipsync] [--lipsync-also FILE ...]
 
 Streams the pyannote sample (real telephone speech, two speakers) through `run_live` exactly as
 `avitalk live --input FILE` does, paced by the clock, with both senders aimed at UDP receivers on
@@ -12,7 +12,11 @@ Streams the pyannote sample (real telephone speech, two speakers) through `run_l
 - lip sync of the streamed motion against the offline pipeline on the same audio (the listener's
   forced alignment of the transcript, the shipped model over the whole take): the share of /p b m/
   frames with the lips closed (under 3 mm on the rig), of vowel frames closed, and the
-  jaw-loudness correlation, both judged on the offline aligner's phones.
+  jaw-loudness correlation, both judged on the offline aligner's phones. Besides the streamed
+  input, the lip sync is measured on more real speech (`--lipsync-also`; by default three asterisk
+  prompt takes of data/real_speech, built by scripts/build_real_speech_set.py), streamed unpaced
+  (speed 0: the same listener and performer, as fast as the CPU allows), and pooled over all
+  files by frame.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.live.session import LiveOptions, run_live  # noqa: E402
 
-SAMPLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "listen" / "sample.wav"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests" / "data" / "listen" / "sample.wav"
+MORE_SPEECH = [ROOT / "data" / "real_speech" / f"asterisk-{i:02d}.wav" for i in (1, 5, 9)]
 
 
 class Receiver(threading.Thread):
@@ -77,6 +83,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--lookahead", type=int, default=2)
     ap.add_argument("--skip-lipsync", action="store_true")
+    ap.add_argument("--lipsync-also", nargs="*", default=[str(p) for p in MORE_SPEECH if p.is_file()],
+                    help="more real recordings to judge live lip sync on (streamed unpaced)")
     args = ap.parse_args()
 
     from core.motion.checkpoint import load_default_model
@@ -110,16 +118,51 @@ def main() -> None:
     if args.skip_lipsync:
         return
 
+    print("\nlip sync, judged on the offline aligner's phones (offline pipeline / live streamed):")
+    print("| recording | /p b m/ frames | /p b m/ closed | vowels closed | jaw-loudness r |\n|---|---|---|---|---|")
+    pooled = {"offline": [], "live": []}
+    for path in [args.input, *args.lipsync_also]:
+        motion = streamed if path == args.input else stream_unpaced(path, bundle, args)
+        for name, f in lip_sync_both(path, motion, bundle).items():
+            pooled[name].append(f)
+        off, live = pooled["offline"][-1], pooled["live"][-1]
+        print(f"| {Path(path).name} | {off['bilabial_frames']} | {off['bilabial_closed']:.2f} / {live['bilabial_closed']:.2f} "
+              f"| {off['vowel_closed']:.2f} / {live['vowel_closed']:.2f} "
+              f"| {off['jaw_loudness_r']:.2f} / {live['jaw_loudness_r']:.2f} |")
+    if len(pooled["live"]) > 1:
+        cells = []
+        for key, weight in (("bilabial_closed", "bilabial_frames"), ("vowel_closed", "vowel_frames"),
+                            ("jaw_loudness_r", "speech_frames")):
+            cells.append(" / ".join(f"{pooled_mean(pooled[name], key, weight):.2f}" for name in ("offline", "live")))
+        total = sum(f["bilabial_frames"] for f in pooled["offline"])
+        print(f"| all, pooled by frame | {total} | {' | '.join(cells)} |")
+
+
+def stream_unpaced(path: str, bundle, args) -> np.ndarray:
+    """The live motion of a recording streamed as fast as the CPU allows (no senders)."""
+    from core.project import MAIN_TRACK, load_project
+    with tempfile.TemporaryDirectory() as tmp:
+        record = os.path.join(tmp, "live.avtp")
+        run_live(LiveOptions(input=path, speed=0, steps=args.steps, lookahead=args.lookahead, record=record),
+                 bundle=bundle, log=lambda m: None)
+        return load_project(record).tracks[MAIN_TRACK].data
+
+
+def lip_sync_both(path: str, streamed: np.ndarray, bundle) -> dict[str, dict]:
+    """lip_sync of the offline pipeline's motion and of the streamed motion on one recording."""
     from core.synth.adherence import generate_motion, lip_sync, real_take
-    take = real_take(args.input)
+    take = real_take(path)
     n = min(len(streamed), take.frames)
     offline = generate_motion(bundle, take, take.texts, 0, 8, 2.0)
-    print("\nlip sync on the same audio, judged on the offline aligner's phones:")
-    print("| motion | /p b m/ closed | vowels closed | jaw-loudness r |\n|---|---|---|---|")
-    for name, motion in (("offline pipeline", offline[:n]), ("live (streamed)", streamed[:n])):
-        f = lip_sync(motion, take.labels[:n], take.loudness_db[:n], take.speaking[:n])
-        print(f"| {name} | {f['bilabial_closed']:.2f} | {f['vowel_closed']:.2f} | {f['jaw_loudness_r']:.2f} |")
+    return {name: lip_sync(motion[:n], take.labels[:n], take.loudness_db[:n], take.speaking[:n])
+            for name, motion in (("offline", offline), ("live", streamed))}
 
+
+def pooled_mean(figures: list[dict], key: str, weight: str) -> float:
+    w = np.array([f[weight] for f in figures], np.float64)
+    v = np.array([f[key] for f in figures], np.float64)
+    ok = np.isfinite(v) & (w > 0)
+    return float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
 
 if __name__ == "__main__":
     main()

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from core import limits
+from core.export.options import ExportOptions, export_file
 from core.fileio import atomic_write
 from core.manifest import REPORT_NAME, Line, Manifest, read_manifest
 from core.instruct import DEFAULT_WRITER
@@ -274,7 +275,7 @@ class Worker:
         t = time.perf_counter()
         for fmt in line.exports:
             out = folder / f"{line.id}.{fmt}"
-            _export(fmt, out, track, audio, s)
+            export_file(out, track, audio, ExportOptions(width=s.width, height=s.height, antialias=s.antialias))
             outputs.append(out)
         timings["export"] = time.perf_counter() - t
         result.outputs = [o.relative_to(outdir).as_posix() for o in outputs]
@@ -282,23 +283,6 @@ class Worker:
         result.status = "done"
         with atomic_write(folder / DONE_NAME) as f:
             f.write(json.dumps({"key": key, "result": asdict(result)}, indent=1).encode())
-
-
-def _export(fmt: str, out: Path, track, audio, s: BatchSettings) -> None:
-    if fmt == "csv":
-        from core.export.livelink import write_livelink_csv
-        write_livelink_csv(out, track)
-        return
-    from core.face import load_rig
-    if fmt == "fbx":
-        from core.export.fbx import write_fbx
-        write_fbx(out, load_rig(), track)
-    elif fmt == "glb":
-        from core.export.gltf import write_glb
-        write_glb(out, load_rig(), track)
-    else:
-        from core.export.video import write_video
-        write_video(out, load_rig(), track, audio, width=s.width, height=s.height, antialias=s.antialias)
 
 
 def _message(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core import limits
 from core.audio import Audio, AudioError, load_audio
+from core.export.options import ExportOptions, Excerpt, export_file
 from core.fileio import NotReadable, read_regular
 from core.instruct import DEFAULT_WRITER
 from core.limits import Range, check_number
@@ -148,13 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--audio", help="the take's sound (needed for a CSV; a project carries its own)")
     c.add_argument("-o", "--output", required=True, help="video file to write (.mp4)")
     _size_args(c)
+    _export_args(c)
     c.set_defaults(run=cmd_render)
 
     c = sub.add_parser("export", help="export a take to FBX, GLB or Live Link CSV (by the output suffix)")
     c.add_argument("take", help="Live Link Face CSV or .avtp project")
     c.add_argument("-o", "--output", required=True, help="file to write: .fbx, .glb or .csv")
-    c.add_argument("--fps", type=ranged("--fps", limits.FPS),
-                   help=f"frame rate of the exported animation (default: the take's, {DEFAULT_FPS:g} for a capture)")
+    _export_args(c)
     c.set_defaults(run=cmd_export)
 
     c = sub.add_parser("import", help="make a project from a captured take (Live Link Face CSV + audio)")
@@ -247,10 +248,26 @@ def _size_args(c: argparse.ArgumentParser) -> None:
     c.add_argument("--antialias", action="store_true", help="smooth edges (about 40%% slower)")
 
 
+def _export_args(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--fps", type=ranged("--fps", limits.FPS),
+                   help=f"frame rate to write, e.g. 24, 25, 30, 50 or 60 (default: the take's; a capture is read "
+                        f"at {DEFAULT_FPS:g})")
+    c.add_argument("--start", type=ranged("--start", limits.TAKE_TIME), metavar="SECONDS",
+                   help="write the take from this time on (default: its beginning)")
+    c.add_argument("--end", type=ranged("--end", limits.TAKE_TIME), metavar="SECONDS",
+                   help="write the take up to this time, exclusive (default: its end)")
+
+
+def _video_options(args, **more) -> ExportOptions:
+    """The video options of a command with _size_args, plus `more` (frame rate, range)."""
+    return ExportOptions(width=args.width, height=args.height, antialias=args.antialias, **more)
+
+
 # --- loading takes ------------------------------------------------------------------------
 
 def load_take(path: str, audio_path: str | None = None, fps: float | None = None) -> tuple[FaceTrack, Audio | None]:
-    """The main track and the sound of a project or of a Live Link CSV (+ audio file)."""
+    """The main track and the sound of a project or of a Live Link CSV (+ audio file); a CSV is
+    read at `fps` (default 30), a project's track keeps its rate (an export resamples it)."""
     p = Path(path)
     if p.suffix.lower() == SUFFIX:
         project = load_project(p)
@@ -258,7 +275,7 @@ def load_take(path: str, audio_path: str | None = None, fps: float | None = None
         if track is None:
             raise CliError(f"{p}: the project has no animation yet (no '{MAIN_TRACK}' track)")
         audio = load_audio(audio_path) if audio_path else project.audio
-        return (track.resampled(fps) if fps is not None else track), audio
+        return track, audio
     if p.suffix.lower() == ".csv":
         from core.export.livelink import read_livelink_csv
         track = read_livelink_csv(p, fps=DEFAULT_FPS if fps is None else fps)
@@ -280,10 +297,11 @@ def _progress(desc: str):
 # --- commands -----------------------------------------------------------------------------
 
 def cmd_render(args) -> None:
-    track, audio = load_take(args.take, args.audio)
+    options = _video_options(args, fps=args.fps, start=args.start, end=args.end)
+    track, audio = load_take(args.take, args.audio, fps=args.fps)
     if audio is None:
         print("avitalk: note: no audio given; the video will be silent", file=sys.stderr)
-    _render(track, audio, args)
+    _render(track, audio, args.output, options)
 
 
 def _count(n: int, noun: str) -> str:
@@ -302,7 +320,7 @@ def cmd_demo(args) -> None:
         print(f"opening {path} (your copy of the demo project) in the studio", flush=True)
         os.execv(sys.executable, [sys.executable, "-m", "studio.app", str(path)])
     track, audio = demo_take()
-    _render(track, audio, args)
+    _render(track, audio, args.output, _video_options(args))
     if args.headless:
         return
     where = Path(args.output).resolve()
@@ -314,18 +332,15 @@ def cmd_demo(args) -> None:
               "install it with `pip install -e '.[studio]'` (scripts/setup.sh does) and run `avitalk demo` again")
 
 
-def _render(track: FaceTrack, audio: Audio | None, args, output: str | None = None) -> None:
-    from core.export.video import video_size, write_video
-    from core.face import load_rig
-    output = output or args.output
+def _render(track: FaceTrack, audio: Audio | None, output: str, options: ExportOptions) -> None:
+    from core.export.video import video_size
     if Path(output).suffix.lower() != ".mp4":
         raise CliError(f"{output}: the video is written as MP4; name it .mp4")
-    width, height = video_size(args.width, args.height)
+    width, height = video_size(options.width, options.height)
     bar, update = _progress(f"rendering {Path(output).name}")
     with bar:
-        write_video(output, load_rig(), track, audio, width=width, height=height,
-                    antialias=args.antialias, progress=update)
-    print(f"wrote {output} ({track.frames} frames, {track.duration:.1f} s, {width}x{height})")
+        written = export_file(output, track, audio, options, update)
+    print(f"wrote {output} ({written.track.frames} frames, {written.track.duration:.1f} s, {width}x{height})")
 
 
 def cmd_export(args) -> None:
@@ -333,27 +348,17 @@ def cmd_export(args) -> None:
     suffix = out.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
         raise CliError(f"{out}: unknown export format {suffix or '(no suffix)'}; use .fbx, .glb or .csv")
+    options = ExportOptions(fps=args.fps, start=args.start, end=args.end)
     track, _ = load_take(args.take, fps=args.fps)
-    export_track(track, out)
-    print(f"wrote {out} ({track.frames} frames at {track.fps:g} fps)")
+    written = export_track(track, out, options)
+    print(f"wrote {out} ({written.track.frames} frames at {written.track.fps:g} fps)")
 
 
-def export_track(track: FaceTrack, out: Path) -> None:
-    """Write `track` in the format the suffix of `out` names."""
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        from core.export.livelink import write_livelink_csv
-        write_livelink_csv(out, track)
-        return
-    from core.face import load_rig
+def export_track(track: FaceTrack, out: Path, options: ExportOptions | None = None) -> Excerpt:
+    """Write `track` in the format the suffix of `out` names, with a progress bar."""
     bar, update = _progress(f"exporting {out.name}")
     with bar:
-        if suffix == ".fbx":
-            from core.export.fbx import write_fbx
-            write_fbx(out, load_rig(), track, progress=update)
-        else:
-            from core.export.gltf import write_glb
-            write_glb(out, load_rig(), track, progress=update)
+        return export_file(out, track, None, options, update)
 
 
 def cmd_import(args) -> None:
@@ -473,7 +478,7 @@ def cmd_generate(args) -> None:
         export_track(track, t)
         print(f"wrote {t}")
     if args.video:
-        _render(track, audio, args, args.video)
+        _render(track, audio, args.video, _video_options(args))
 
 
 def cmd_regen(args) -> None:

@@ -38,6 +38,7 @@ INTENSITY = Range(0, 1)
 VIDEO_SIZE = Range(16, 4096, whole=True, unit="pixels")
 SEGMENT_SECONDS = Range(0.2, 600, unit="seconds")
 LIVE_SECONDS = Range(0.1, 3 * 3600, unit="seconds")   # a live take: at most the longest take a project holds
+TAKE_TIME = Range(0, 3 * 3600, unit="seconds")        # a time in a take (an export range), up to the longest audio
 WORKERS = Range(1, 1024, whole=True)              # batch worker processes, and threads per worker
 CAPTURE_VALUE = Range(-1000, 1000)                # a weight (0..1) or angle (radians) in a capture: room for overshoot
 

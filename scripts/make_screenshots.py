@@ -37,6 +37,10 @@ SHOTS: dict[str, str] = {
     "settings-endpoint.png": "Edit > Settings with an OpenAI-compatible endpoint filled in",
     "file-menu.png": "the File menu open, the pointer on Export...",
     "timeline-zoomed.png": "the timeline zoomed to 3.5 s: a segment edge and every word of a line readable",
+    "multi-select.png": "three segments selected (Ctrl+click): the inspector's edits apply to all of them",
+    "export-options.png": "File > Export's options: frame rate, range (the selected segment) and video size",
+    "shortcuts.png": "Help > Keyboard Shortcuts: every key, read from the menus",
+    "empty-start.png": "File > New: where the timeline will be, what to do first",
     "live.png": "the Live panel performing from a recording of real speech, switched to happy mid-way",
 }
 LIVE_SPEECH = ROOT / "tests" / "data" / "listen" / "sample.wav"     # real telephone speech (pyannote, MIT)
@@ -155,6 +159,7 @@ def _shoot(out: Path, tmp: Path) -> int:
     settle()
     doc = window.doc
     window.statusBar().clearMessage()          # "no audio output" under Xvfb: not what a user sees
+    window.sound_label.hide()
     wait(idle, "the project to load")
 
     # 1. the main window, paused mid-expression
@@ -264,7 +269,48 @@ def _shoot(out: Path, tmp: Path) -> int:
     settle()
     save("timeline-zoomed.png", window_picture())
 
-    # 8. performing live: 4 s of real speech played in real time, the expression switched to happy
+    # 8. several segments selected: Ctrl+click two more
+    window.timeline.set_view(0.0, doc.project.audio.duration)
+    settle()
+    for index in (3, 4):
+        other = doc.project.segments[index]
+        QTest.mouseClick(window.timeline.plot.viewport(), Qt.LeftButton, Qt.ControlModifier,
+                         window.timeline.point_at((other.start + other.end) / 2, "lane"))
+        settle()
+    if doc.selection != (EDITED, 3, 4):
+        raise SystemExit(f"make_screenshots: Ctrl+click selected {doc.selection}")
+    save("multi-select.png", window_picture())
+
+    # 9. the export options for the selected segment
+    from studio.export_dialog import ExportOptionsDialog
+    QTest.mouseClick(window.timeline.plot.viewport(), Qt.LeftButton, Qt.NoModifier, lane)
+    settle()
+    export_dialog = ExportOptionsDialog(tmp / "demo.mp4", doc.fps, doc.track.duration, (EDITED, seg.start, seg.end),
+                                        window.settings, window)
+    export_dialog.show()
+    QTest.qWaitForWindowExposed(export_dialog)
+    frame = export_dialog.frameGeometry()
+    frame.moveCenter(window.frameGeometry().center())
+    export_dialog.move(frame.topLeft())
+    settle()
+    save("export-options.png", over_window((export_dialog, True)))
+    export_dialog.reject()
+    settle()
+
+    # 10. Help > Keyboard Shortcuts
+    from studio.help import ShortcutsDialog
+    shortcuts = ShortcutsDialog(window.menuBar(), window)
+    shortcuts.show()
+    QTest.qWaitForWindowExposed(shortcuts)
+    frame = shortcuts.frameGeometry()
+    frame.moveCenter(window.frameGeometry().center())
+    shortcuts.move(frame.topLeft())
+    settle()
+    save("shortcuts.png", over_window((shortcuts, True)))
+    shortcuts.reject()
+    settle()
+
+    # 11. performing live: 4 s of real speech played in real time, the expression switched to happy
     import soundfile as sf
     x, rate = sf.read(LIVE_SPEECH)
     speech = tmp / "speech.wav"
@@ -280,7 +326,15 @@ def _shoot(out: Path, tmp: Path) -> int:
     wait(lambda: not window.live.running, "the live performance to end")
     settle()
 
+    # 12. File > New: an empty studio says what to do first
     window.doc.undo_stack.setClean()          # no "save changes?" question
+    window._docks["Instruction"].raise_()
+    window.new_project()
+    settle()
+    if not window.start_page.isVisible():
+        raise SystemExit("make_screenshots: the empty studio shows no start page")
+    save("empty-start.png", window_picture())
+
     window.close()
     print(f"{len(SHOTS)} screenshots in {time.perf_counter() - started:.1f} s", flush=True)
     return 0

@@ -6,10 +6,12 @@ Docks (rearrange them; the layout is remembered): the 3D viewport in the middle,
 timeline, the instruction inspector and the curves panel. Everything that runs a model runs
 on one worker thread (studio.jobs); the window only posts edits and shows results.
 
-Keys: Space play/pause, Home/End, J back one second, K pause, L play, Delete deletes the
-selected segment, S splits it at the playhead, M merges it with the next, Ctrl+Z/Ctrl+Y undo and
-redo, W wireframe, R resets the view. Without a take, the first run opens a copy of the bundled
-demo project (~/AVI-Talking/demo.avtp); later runs open an empty project (File > Open Recent).
+Keys: Space play/pause, Shift+Space loops the selected segments, Home/End, Left/Right (or , and .)
+one frame, J back one second, K pause, L play, Delete deletes the selected segments, S splits at
+the playhead, M merges with the next, Ctrl+A selects every segment, Ctrl+Z/Ctrl+Y undo and redo
+(named for the edit), Z zooms to the selection, W wireframe, R resets the view, F1 lists them
+all. Without a take, the first run opens a copy of the bundled demo project
+(~/AVI-Talking/demo.avtp); later runs open an empty project that says what to do first.
 """
 
 from __future__ import annotations
@@ -24,23 +26,27 @@ import numpy as np
 from PySide6.QtCore import QSettings, QTimer, Qt
 from PySide6.QtGui import QAction, QKeySequence, QSurfaceFormat, QUndoCommand
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressDialog)
+                               QProgressDialog, QVBoxLayout, QWidget)
 
 from core.arkit import NUM_CHANNELS
-from core.audio import AUDIO_SUFFIXES, Audio
+from core.audio import AUDIO_SUFFIXES
+from core.export.options import ExportOptions, export_file
 from core.face import load_rig
 from core.instruct import DEFAULT_WRITER
 from core.project import MAIN_TRACK, SUFFIX, Project, ProjectChanged, load_project, save_project
 from core.track import FaceTrack
 from studio import autosave
 from studio.curves import CurvesPanel
-from studio.document import Document, Span
+from studio.document import Document
+from studio.help import ShortcutsDialog, open_guide
+from studio.export_dialog import ExportOptionsDialog
 from studio.inspector import Inspector
-from studio.jobs import Job, Worker
+from studio.jobs import Animation, Export, Import, Regeneration, Rewrite, Worker
 from studio.live import LivePanel
 from studio.meter import Meter
 from studio.playback import Playback
-from studio.timeline import SegmentView, Timeline
+from studio.start import StartPage
+from studio.timeline import SegmentView, Timeline, format_timecode
 from studio.viewport import Viewport, grab_window
 
 APP = "AVI-Talking Studio"
@@ -81,12 +87,18 @@ class MainWindow(QMainWindow):
         self.viewport = Viewport(load_rig())
         self.setCentralWidget(self.viewport)
         self.timeline = Timeline()
+        self.start_page = StartPage()
+        lane = QWidget()                    # the timeline, or before there is a take what to do first
+        lane_layout = QVBoxLayout(lane)
+        lane_layout.setContentsMargins(0, 0, 0, 0)
+        lane_layout.addWidget(self.start_page)
+        lane_layout.addWidget(self.timeline)
         self.inspector = Inspector()
         self.curves = CurvesPanel()
         self.live = LivePanel(folder=Path(str(self.settings.value("live/folder", Path.home()))))
         self._live = False                  # performing: the viewport shows the live frames, not the take
         self._docks = {}
-        for name, widget, area in (("Timeline", self.timeline, Qt.BottomDockWidgetArea),
+        for name, widget, area in (("Timeline", lane, Qt.BottomDockWidgetArea),
                                    ("Instruction", self.inspector, Qt.RightDockWidgetArea),
                                    ("Curves", self.curves, Qt.BottomDockWidgetArea),
                                    ("Live", self.live, Qt.RightDockWidgetArea)):
@@ -105,6 +117,9 @@ class MainWindow(QMainWindow):
         self.busy_label = QLabel("Ready")
         self.busy_bar = Meter()
         self.busy_bar.hide()
+        self.sound_label = QLabel()         # stays while there is no sound, not a message that fades
+        self.sound_label.hide()
+        self.statusBar().addPermanentWidget(self.sound_label)
         self.statusBar().addPermanentWidget(self.busy_label)
         self.statusBar().addPermanentWidget(self.busy_bar)
         self.statusBar().addPermanentWidget(self.time_label)
@@ -116,7 +131,9 @@ class MainWindow(QMainWindow):
         self._export_dialogs: dict = {}
         self.last_regeneration_s: float | None = None
         self.import_warnings: QMessageBox | None = None     # what the last import had to say, if anything
-        self._regen_timer = QTimer(self, singleShot=True, interval=120, timeout=self._submit_stale)
+        # edits arriving together (keys held on the intensity slider, an undo of several) become one
+        # submission; a later edit still cancels the regeneration it overlaps (jobs: latest wins)
+        self._regen_timer = QTimer(self, singleShot=True, interval=40, timeout=self._submit_stale)
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
         self._autosave_timer.start()
         self._build_menus()
@@ -161,15 +178,25 @@ class MainWindow(QMainWindow):
         self.redo_action = self._action(m, "&Redo", lambda: self.doc.undo_stack.redo(), "Ctrl+Y")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
         m.addSeparator()
-        self._action(m, "&Split at Playhead", self.split_selected, "S")
-        self._action(m, "&Merge with Next", self.merge_selected, "M")
-        self._action(m, "&Delete Segment", self.delete_selected, QKeySequence.Delete)
+        self._action(m, "Select &All Segments", self.select_all, QKeySequence.SelectAll)
         m.addSeparator()
         self._action(m, "Se&ttings...", self.settings_dialog, QKeySequence.Preferences)
+        m = self.menuBar().addMenu("&Segment")
+        self._action(m, "&Split at Playhead", self.split_selected, "S")
+        self._action(m, "&Merge with Next", self.merge_selected, "M")
+        m.addSeparator()
+        self._action(m, "&Delete Selected Segments", self.delete_selected, QKeySequence.Delete)
         m = self.menuBar().addMenu("&Playback")
         self._action(m, "&Play/Pause", lambda: self.playback.toggle(), "Space")
+        self.loop_action = self._action(m, "&Loop the Selection", self.toggle_loop, "Shift+Space")
+        self.loop_action.setCheckable(True)
+        m.addSeparator()
         self._action(m, "To &Start", lambda: self.playback.seek(0.0), "Home")
         self._action(m, "To &End", lambda: self.playback.seek(self.playback.duration), "End")
+        previous = self._action(m, "Previous &Frame", lambda: self.step_frames(-1), "Left")
+        previous.setShortcuts([QKeySequence("Left"), QKeySequence(",")])
+        following = self._action(m, "&Next Frame", lambda: self.step_frames(1), "Right")
+        following.setShortcuts([QKeySequence("Right"), QKeySequence(".")])
         self._action(m, "Back One Second", lambda: self.playback.seek(self.playback.position - 1.0), "J")
         self._action(m, "Pause", lambda: self.playback.pause(), "K")
         self._action(m, "Play", lambda: self.playback.play(), "L")
@@ -179,8 +206,17 @@ class MainWindow(QMainWindow):
         for dock in self._docks.values():
             m.addAction(dock.toggleViewAction())
         m.addSeparator()
+        self._action(m, "&Zoom to Selection", lambda: self.timeline.zoom_to_selection(), "Z")
+        self._action(m, "Show the &Whole Take", lambda: self.timeline.show_whole_take())
+        m.addSeparator()
         self._action(m, "&Wireframe", lambda: self.viewport.set_wireframe(not self.viewport.renderer.wireframe), "W")
         self._action(m, "&Reset View", self.viewport.reset_view, "R")
+        m = self.menuBar().addMenu("&Help")
+        self._action(m, "&Keyboard Shortcuts", self.show_shortcuts, QKeySequence.HelpContents)
+        self._action(m, "User &Guide", self.show_guide)
+        self._action(m, "&About", lambda: QMessageBox.about(
+            self, APP, f"{APP}\n\nSpeech to expressive ARKit face animation (the AVI-Talking method: "
+                       "Sun et al., 2024, arXiv 2402.16124)."))
         self._update_recent()
 
     def _action(self, menu, text, slot, shortcut=None) -> QAction:
@@ -197,22 +233,25 @@ class MainWindow(QMainWindow):
         self.worker.cancelled.connect(self._job_cancelled)
         self.worker.progress.connect(self._job_progress)
         self.worker.busyChanged.connect(self._busy_changed)
-        self.worker.busyChanged.connect(self.inspector.set_busy)
         self.timeline.seekRequested.connect(lambda t: self.playback.seek(t))
         self.timeline.viewChanged.connect(self.curves.set_view)       # the curves show what the timeline shows
-        self.timeline.segmentSelected.connect(lambda i: self.doc.select(i))
+        self.timeline.selectionListChanged.connect(lambda sel: self.doc.select(sel, self.timeline.selected))
         self.timeline.segmentRetimed.connect(lambda i, a, b: self.doc.retime(i, a, b))
         self.timeline.splitRequested.connect(lambda i, t: self.doc.split(i, t))
         self.timeline.mergeRequested.connect(lambda i: self.doc.merge_with_next(i))
-        self.timeline.deleteRequested.connect(lambda i: self.doc.delete(i))
+        self.timeline.deleteRequested.connect(
+            lambda i: self.doc.delete(self.doc.selection if i in self.doc.selection else i))
         self.timeline.addRequested.connect(lambda a, b: self.doc.select(self.doc.add(a, b)))
-        self.inspector.instructionEdited.connect(lambda i, ins: self.doc.set_instruction(i, ins))
+        self.inspector.instructionEdited.connect(self._instruction_edited)
+        self.inspector.rewordRequested.connect(lambda change: self.doc.rewrite(self.doc.selection, **change))
         self.inspector.seedChanged.connect(lambda i, seed: self.doc.set_seed(i, seed))
         self.inspector.rewriteRequested.connect(self.rewrite_with_language_model)
         self.live.started.connect(self._live_started)
         self.live.frameReady.connect(self.viewport.show_values)
         self.live.stopped.connect(self._live_stopped)
         self.live.failed.connect(self._live_failed)
+        self.start_page.importRequested.connect(self.import_dialog)
+        self.start_page.openRequested.connect(self.open_dialog)
 
     # --- the document --------------------------------------------------------------------------
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
@@ -222,16 +261,12 @@ class MainWindow(QMainWindow):
         self.doc.staleChanged.connect(self._stale_changed)
         self.doc.trackChanged.connect(self._track_changed)
         self.doc.selectionChanged.connect(self._selection_changed)
+        self.doc.undo_stack.indexChanged.connect(self._name_undo)
         self.doc.undo_stack.cleanChanged.connect(self._update_title)
-        self.doc.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.doc.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.undo_action.setEnabled(False)
-        self.redo_action.setEnabled(False)
+        self._name_undo()
         self.playback.pause()
         audio = project.audio
         self.playback = Playback(audio, audio.duration if audio is not None else 0.0)
-        if self.playback.device_error:
-            self.statusBar().showMessage(self.playback.device_error, 10000)
         if audio is not None:
             mono = audio.samples.mean(axis=1) if audio.samples.ndim == 2 else audio.samples
             self.timeline.set_audio(np.asarray(mono, np.float32), audio.sample_rate, audio.duration)
@@ -239,16 +274,23 @@ class MainWindow(QMainWindow):
             self.timeline.set_audio(None, 16000, 0.0)
         words = [(w["text"], w["start"], w["end"]) for s in project.segments for w in s.evidence.get("words", [])]
         self.timeline.set_words(words)
+        self.timeline.set_frame_rate(self.doc.fps)
+        empty = audio is None and self.doc.track is None
+        self.start_page.setVisible(empty)
+        self.timeline.setVisible(not empty)
         self._segments_changed()
         self._track_changed(0, self.doc.frames)
-        self.doc.select(-1)
-        self._selection_changed(-1)
+        self.loop_action.setChecked(False)
+        self._restore_view(project)
         self._update_title()
         if project.audio is not None and self.doc.track is None:
             self.generate_all()
 
+    def _regenerations(self) -> list[Regeneration]:
+        return [j for j in self.worker.pending() if isinstance(j, Regeneration)]
+
     def _segment_views(self) -> list[SegmentView]:
-        busy = set(k for k in self.worker.pending_keys() if isinstance(k, Span))
+        busy = [j.span for j in self._regenerations()]
         out = []
         for i, s in enumerate(self.doc.project.segments):
             state = self.doc.segment_state(i)
@@ -276,8 +318,17 @@ class MainWindow(QMainWindow):
     def _selection_changed(self, index: int) -> None:
         segs = self.doc.project.segments
         seg = segs[index] if 0 <= index < len(segs) else None
-        self.timeline.select(index if seg is not None else -1)
-        self.inspector.show_segment(index if seg is not None else -1, seg)
+        self.timeline.set_selection(list(self.doc.selection), index if seg is not None else None)
+        self.inspector.show_segment(index if seg is not None else -1, seg, max(1, len(self.doc.selection)))
+        self._show_busy()
+
+    def _name_undo(self, *args) -> None:
+        """Undo and Redo say what they undo and redo."""
+        stack = self.doc.undo_stack
+        self.undo_action.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
+        self.undo_action.setEnabled(stack.canUndo())
+        self.redo_action.setEnabled(stack.canRedo())
 
     def _update_title(self, *args) -> None:
         name = self.doc.path.name if self.doc and self.doc.path else "untitled"
@@ -286,7 +337,7 @@ class MainWindow(QMainWindow):
 
     # --- background work -----------------------------------------------------------------------
     def _submit_stale(self) -> None:
-        pending = set(self.worker.pending_keys())
+        pending = {j.span for j in self._regenerations()}
         if self.doc.track is not None and any(span not in pending for span in self.doc.stale):
             self.curves.set_previous(FaceTrack(self.doc.track.fps, self.doc.track.data.copy()))
         for span in list(self.doc.stale):
@@ -294,6 +345,7 @@ class MainWindow(QMainWindow):
                 self._jobs_started[span] = time.perf_counter()
                 self.worker.submit(self.doc.regeneration(span, _bundle))
         self.timeline.set_segments(self._segment_views())
+        self._show_busy()
 
     def generate_all(self) -> None:
         """Stage 2 over the whole take (after import, or for a project without motion)."""
@@ -303,7 +355,8 @@ class MainWindow(QMainWindow):
 
         def run(progress):
             return animate(project, _bundle(), callback=progress.step)
-        self.worker.submit(Job(("animate", id(doc)), run, supersedes=lambda k: isinstance(k, (Span, tuple))))
+        self.worker.submit(Animation(run, owner=doc))
+        self._show_busy()
 
     def import_audio(self, path: str | Path) -> None:
         """Listen, instruct and animate in the background; segments show as soon as they exist."""
@@ -319,8 +372,8 @@ class MainWindow(QMainWindow):
             result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
                                          baseline=baseline, progress=lambda name, f: progress.report(0.9 * f))
             return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings)
-        self.statusBar().showMessage(f"Listening to {path.name}...")
-        self.worker.submit(Job(("import", str(path)), run, supersedes=lambda k: True))
+        self.worker.submit(Import(run, path=path))
+        self._show_busy()
 
     def rewrite_with_language_model(self, index: int) -> None:
         from core.instruct import make_writer
@@ -331,34 +384,35 @@ class MainWindow(QMainWindow):
         def run(progress):
             writer = make_writer(writer_name, llm_url=url, llm_model=model)
             return writer.write([evidence])[0], list(writer.warnings)
-        self.worker.submit(Job(("rewrite", id(doc), index, seg.start), run))
+        self.worker.submit(Rewrite(run, owner=doc, index=index, start=seg.start))
+        self._show_busy()
 
-    def _job_finished(self, key, result) -> None:
-        if isinstance(key, Span):
-            self._progress.pop(key, None)
-            started = self._jobs_started.pop(key, None)
-            if self.doc.apply_result(key, result) and started is not None:
+    def _job_finished(self, job, result) -> None:
+        if isinstance(job, Regeneration):
+            self._progress.pop(job.span, None)
+            started = self._jobs_started.pop(job.span, None)
+            if self.doc.apply_result(job.span, result) and started is not None:
                 self.last_regeneration_s = time.perf_counter() - started
             self.timeline.set_segments(self._segment_views())
-        elif key[0] == "animate" and key[1] == id(self.doc):
+        elif isinstance(job, Animation) and job.owner is self.doc:
             self.doc.replace_track(result)
             self._segments_changed()
-        elif key[0] == "import":
+        elif isinstance(job, Import):
             project, warnings = result
             self.set_project(project, None)
             self.doc.undo_stack.resetClean()
             self._update_title()
             n = len(project.segments)
-            self.statusBar().showMessage(f"{n} segment{'' if n == 1 else 's'}; animating...", 5000)
+            self.statusBar().showMessage(f"{job.path.name}: {n} segment{'' if n == 1 else 's'}", 8000)
             if warnings:            # a clipped, cut-short or silent recording: said, without blocking
-                self.import_warnings = QMessageBox(QMessageBox.Warning, APP, f"{Path(key[1]).name}:\n\n"
+                self.import_warnings = QMessageBox(QMessageBox.Warning, APP, f"{job.path.name}:\n\n"
                                                    + "\n".join(f"- {w}" for w in warnings), parent=self)
                 self.import_warnings.open()
-        elif key[0] == "rewrite" and key[1] == id(self.doc):
-            index = key[2]
+        elif isinstance(job, Rewrite) and job.owner is self.doc:
+            index = job.index
             instruction, warnings = result
             segs = self.doc.project.segments
-            if index < len(segs) and segs[index].start == key[3]:
+            if index < len(segs) and segs[index].start == job.start:
                 same = segs[index].instruction.text == instruction.text
                 self.doc.set_instruction(index, instruction)
                 # said either way, so a rewrite that comes back as it was does not look like nothing happened
@@ -367,41 +421,48 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("; ".join([said, *warnings]), 15000)
             elif warnings:          # e.g. the endpoint was down and the rules wrote it
                 self.statusBar().showMessage("Rewrite: " + "; ".join(warnings), 15000)
-        elif key[0] == "export":
-            if key in self._export_dialogs:
-                self._export_dialogs.pop(key).close()
-            self.statusBar().showMessage(f"Exported {key[1]}", 8000)
+        self._show_busy()
 
-    def _job_cancelled(self, key) -> None:
-        dialog = self._export_dialogs.pop(key, None)
-        if dialog is not None:
-            dialog.close()
-            self.statusBar().showMessage(f"Export to {key[1]} cancelled; nothing was written", 8000)
+    def _job_cancelled(self, job) -> None:
+        if isinstance(job, Regeneration):
+            self._progress.pop(job.span, None)
+        self._show_busy()
 
-    def _job_failed(self, key, message: str) -> None:
-        if key in self._export_dialogs:
-            self._export_dialogs.pop(key).close()
-        what = "regeneration" if isinstance(key, Span) else key[0]
-        self.statusBar().showMessage(f"{what} failed: {message}", 15000)
-        if not isinstance(key, Span) and key[0] in ("import", "export"):
-            QMessageBox.warning(self, APP, f"The {key[0]} failed:\n{message}")
+    def _job_failed(self, job, message: str) -> None:
+        if isinstance(job, Export):            # its handle says it (export())
+            return
+        self.statusBar().showMessage(f"The {job.name} failed: {message}", 15000)
+        if isinstance(job, Import):
+            QMessageBox.warning(self, APP, f"The import of {job.path.name} failed:\n{message}")
+        self._show_busy()
 
-    def _job_progress(self, key, fraction: float) -> None:
+    def _job_progress(self, job, fraction: float) -> None:
         self.busy_bar.set_fraction(fraction)
-        if key in self._export_dialogs:
-            self._export_dialogs[key].setValue(int(100 * fraction))
-        if isinstance(key, Span):
-            self._progress[key] = fraction
+        if isinstance(job, Regeneration):
+            self._progress[job.span] = fraction
             now = time.perf_counter()
             if now - self._progress_drawn > 0.25:          # the lane repaints at most 4 times a second
                 self._progress_drawn = now
                 self.timeline.set_segments(self._segment_views())
 
     def _busy_changed(self, busy: bool) -> None:
-        self.busy_label.setText("Working..." if busy else "Performing live" if self._live else "Ready")
-        self.busy_bar.setVisible(busy)
+        self._show_busy()
         if not busy:
             self.timeline.set_segments(self._segment_views())
+
+    def _show_busy(self) -> None:
+        """One line says what the worker does (or "Ready"), and the inspector says "regenerating"
+        only while the segment it shows is."""
+        jobs = self.worker.pending()
+        self.busy_label.setText(busy_text(jobs, self._live))
+        self.busy_bar.setVisible(bool(jobs))
+        seg = self.doc.project.segments[self.doc.selected] if self.doc is not None and self.doc.selected >= 0 else None
+        if seg is not None:
+            a, b = round(seg.start * self.doc.fps), round(seg.end * self.doc.fps)
+            mine = any(sp.start < b and a < sp.end for sp in self.doc.stale)
+        else:
+            mine = False
+        self.inspector.set_busy(mine)
 
     # --- commands ------------------------------------------------------------------------------
     def new_project(self) -> None:
@@ -409,7 +470,7 @@ class MainWindow(QMainWindow):
             self.set_project(Project(), None)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Projects (*{SUFFIX});;All files (*)")
+        path = self._ask_path("projects", "Open project", f"Projects (*{SUFFIX});;All files (*)")
         if path:
             self.open_path(path)
 
@@ -447,7 +508,7 @@ class MainWindow(QMainWindow):
         return True
 
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import audio", "", AUDIO_FILTER)
+        path = self._ask_path("audio", "Import audio", AUDIO_FILTER)
         if path and self._confirm_discard():
             self.import_audio(path)
 
@@ -457,7 +518,8 @@ class MainWindow(QMainWindow):
         return self.save_to(self.doc.path)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", "untitled" + SUFFIX, f"Projects (*{SUFFIX})")
+        name = self.doc.path.name if self.doc.path else "untitled" + SUFFIX
+        path = self._ask_path("projects", "Save project", f"Projects (*{SUFFIX})", save_as=name)
         if not path:
             return False
         if not path.lower().endswith(SUFFIX):
@@ -467,6 +529,7 @@ class MainWindow(QMainWindow):
     def save_to(self, path: str | Path) -> bool:
         path = Path(path)
         same_file = self.doc.path is not None and path == self.doc.path
+        self._store_view()
         try:
             try:
                 stamp = save_project(self.doc.project, path, unchanged_since=self.doc.stamp if same_file else None)
@@ -494,32 +557,56 @@ class MainWindow(QMainWindow):
         if self.doc.track is None:
             QMessageBox.information(self, APP, "There is no animation to export yet.")
             return
-        path, chosen = QFileDialog.getSaveFileName(self, "Export", "take.fbx", ";;".join(EXPORTS))
-        if path:
-            suffix = EXPORTS.get(chosen, Path(path).suffix.lower())
-            if Path(path).suffix.lower() not in EXPORTS.values():
-                path += suffix
-            self.export(path)
+        name = (self.doc.path.stem if self.doc.path else "take") + self.settings.value("export/suffix", ".fbx")
+        path, chosen = self._ask_path("exports", "Export", ";;".join(EXPORTS), save_as=name, with_filter=True)
+        if not path:
+            return
+        suffix = EXPORTS.get(chosen, Path(path).suffix.lower())
+        if Path(path).suffix.lower() not in EXPORTS.values():
+            path += suffix
+        self.settings.setValue("export/suffix", Path(path).suffix.lower())
+        selected = None
+        if self.doc.selected >= 0:
+            segment = self.doc.project.segments[self.doc.selected]
+            selected = (self.doc.selected, segment.start, segment.end)
+        dialog = ExportOptionsDialog(Path(path), self.doc.track.fps, self.doc.track.duration, selected,
+                                     self.settings, self)
+        if dialog.exec():
+            self.export(path, dialog.options())
 
-    def export(self, path: str | Path) -> None:
-        """Write the performance to `path` (format by suffix) on the worker; atomic, cancellable."""
+    def export(self, path: str | Path, options: ExportOptions | None = None) -> None:
+        """Write the performance to `path` (format by suffix) as `options` say (default: the whole
+        take at its rate) on the worker; atomic, cancellable."""
         path = Path(path)
         track = FaceTrack(self.doc.track.fps, self.doc.track.data.copy())
         audio = self.doc.project.audio
 
         def run(progress):
-            export_file(path, track, audio, progress.report)
+            export_file(path, track, audio, options, progress.report)
             return str(path)
-        key = ("export", str(path))
+        job = Export(run, path=path)
         dialog = QProgressDialog(f"Exporting {path.name}...", "Cancel", 0, 100, self)
         dialog.setWindowTitle(APP)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(lambda: self.worker.cancel(key))
-        self._export_dialogs[key] = dialog
-        self.statusBar().showMessage(f"Exporting {path.name}...")
-        self.worker.submit(Job(key, run))
+        dialog.canceled.connect(lambda: self.worker.cancel(job))
+        self._export_dialogs[job] = dialog
+        handle = self.worker.submit(job)
+        handle.progress.connect(lambda f: dialog.setValue(int(100 * f)))
+        handle.done.connect(lambda _: self._export_ended(job, f"Exported {path}"))
+        handle.cancelled.connect(lambda: self._export_ended(job, f"Export to {path} cancelled; nothing was written"))
+        handle.failed.connect(lambda message: self._export_ended(job, f"The export to {path} failed: {message}",
+                                                                  warn=True))
+        self._show_busy()
+
+    def _export_ended(self, job: Export, message: str, warn: bool = False) -> None:
+        dialog = self._export_dialogs.pop(job, None)
+        if dialog is not None:
+            dialog.close()
+        self.statusBar().showMessage(message, 15000 if warn else 8000)
+        if warn:
+            QMessageBox.warning(self, APP, message)
 
     def settings_dialog(self) -> None:
         from studio.settings import SettingsDialog
@@ -564,6 +651,71 @@ class MainWindow(QMainWindow):
         self.head = head
         self.viewport.set_rig(rig)
 
+    def _ask_path(self, kind: str, title: str, filters: str, save_as: str | None = None,
+                  with_filter: bool = False):
+        """A file dialog that opens in the folder the user last used for this kind of file."""
+        folder = str(self.settings.value(f"folders/{kind}", str(Path.home())))
+        if save_as is None:
+            path, chosen = QFileDialog.getOpenFileName(self, title, folder, filters)
+        else:
+            path, chosen = QFileDialog.getSaveFileName(self, title, str(Path(folder) / save_as), filters)
+        if path:
+            self.settings.setValue(f"folders/{kind}", str(Path(path).parent))
+        return (path, chosen) if with_filter else path
+
+    # --- navigation ----------------------------------------------------------------------------
+    def select_all(self) -> None:
+        self.doc.select(range(len(self.doc.project.segments)), self.doc.selected if self.doc.selected >= 0 else None)
+
+    def step_frames(self, frames: int) -> None:
+        self.playback.step(frames, self.doc.fps)
+
+    def toggle_loop(self) -> None:
+        """Loop the selected segments' span (checked), or play on (unchecked). Without a selection
+        there is nothing to loop: said, and the item stays unchecked."""
+        segs = [self.doc.project.segments[i] for i in self.doc.selection]
+        if not self.loop_action.isChecked():
+            self.playback.set_loop(None)
+            return
+        if not segs:
+            self.loop_action.setChecked(False)
+            self.statusBar().showMessage("Select a segment (or several) to loop", 5000)
+            return
+        self.playback.set_loop(min(s.start for s in segs), max(s.end for s in segs))
+        self.playback.play()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self.menuBar(), self).exec()
+
+    def show_guide(self) -> None:
+        problem = open_guide()
+        if problem:
+            QMessageBox.information(self, APP, problem)
+
+    def _store_view(self) -> None:
+        """The playhead, selection and visible range go into the project, for the next opening."""
+        t0, t1 = self.timeline.view_range()
+        self.doc.project.settings.extra["view"] = {
+            "playhead": round(float(self.playback.position), 4), "selection": list(self.doc.selection),
+            "current": self.doc.selected, "range": [round(float(t0), 4), round(float(t1), 4)]}
+
+    def _restore_view(self, project: Project) -> None:
+        """Put back what _store_view kept; anything missing or odd is left at its default."""
+        view = project.settings.extra.get("view")
+        view = view if isinstance(view, dict) else {}
+        playhead, selection, current, span = (view.get(k) for k in ("playhead", "selection", "current", "range"))
+        number = (int, float)
+        if isinstance(playhead, number) and not isinstance(playhead, bool) and np.isfinite(playhead):
+            self.playback.seek(playhead)
+        if isinstance(selection, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in selection):
+            self.doc.select(selection, current if isinstance(current, int) else None)
+        else:
+            self.doc.select(-1)
+        self._selection_changed(self.doc.selected)
+        if (isinstance(span, list) and len(span) == 2 and all(isinstance(v, number) for v in span)
+                and np.isfinite(span).all() and span[1] > span[0]):
+            self.timeline.set_view(float(span[0]), float(span[1]))
+
     def _target_segment(self) -> int:
         """The selected segment, or else the one under the playhead (-1: none)."""
         if self.doc.selected >= 0:
@@ -582,11 +734,17 @@ class MainWindow(QMainWindow):
             self.doc.merge_with_next(i)
 
     def delete_selected(self) -> None:
-        if self.doc.selected >= 0:        # deleting needs an explicit choice
-            self.doc.delete(self.doc.selected)
+        if self.doc.selection:            # deleting needs an explicit choice
+            self.doc.delete(self.doc.selection)
+
+    def _instruction_edited(self, index: int, instruction) -> None:
+        """The inspector's typed instruction: on the segment it shows, or on every selected one."""
+        selection = self.doc.selection
+        self.doc.set_instruction(selection if len(selection) > 1 and index in selection else index, instruction)
 
     def autosave(self) -> None:
         if self.doc is not None and not self.doc.undo_stack.isClean():
+            self._store_view()
             autosave.write(self.doc.project, self.doc.path, self.autosave_folder)
 
     def _confirm_discard(self) -> bool:
@@ -634,13 +792,13 @@ class MainWindow(QMainWindow):
     def _live_started(self) -> None:
         self.playback.pause()
         self._live = True
-        self.busy_label.setText("Performing live")
+        self._show_busy()
         self.viewport.set_moving(True)
         self.statusBar().showMessage("Performing live: the face follows the input", 5000)
 
     def _live_stopped(self, recording) -> None:
         self._live, self._track_dirty = False, True
-        self._busy_changed(self.worker.busy)
+        self._show_busy()
         if recording is None:
             return
         self.settings.setValue("live/folder", str(Path(recording).parent))
@@ -650,7 +808,7 @@ class MainWindow(QMainWindow):
 
     def _live_failed(self, message: str) -> None:
         self._live, self._track_dirty = False, True
-        self._busy_changed(self.worker.busy)
+        self._show_busy()
         QMessageBox.warning(self, APP, f"Live performance failed:\n{message}")
 
     def tick(self) -> None:
@@ -660,6 +818,7 @@ class MainWindow(QMainWindow):
         While performing live the viewport shows the live frames instead."""
         if self._live:
             return
+        self._show_sound()
         t = self.playback.position
         self.viewport.set_moving(self.playback.playing)
         track = self.doc.track if self.doc is not None else None
@@ -672,7 +831,17 @@ class MainWindow(QMainWindow):
                                   np.zeros(NUM_CHANNELS, np.float32))
         self.timeline.set_playhead(t)
         self.curves.set_playhead(t)
-        self.time_label.setText(f"{t:6.2f} / {self.playback.duration:.2f} s")
+        total = track.frames if track is not None else int(round(self.playback.duration * fps))
+        self.time_label.setText(f"{format_timecode(t, fps)}  frame {int(t * fps + 1e-6)} of {total}")
+
+    def _show_sound(self) -> None:
+        error = self.playback.device_error or ""
+        if error != self.sound_label.toolTip():
+            self.sound_label.setText("No sound" if error else "")
+            self.sound_label.setToolTip(error)
+            self.sound_label.setVisible(bool(error))
+            if error:
+                self.statusBar().showMessage(error, 15000)
 
     def closeEvent(self, event) -> None:
         if not self._confirm_discard():
@@ -688,23 +857,24 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def export_file(path: Path, track: FaceTrack, audio: Audio | None, progress) -> None:
-    """The exporters by suffix: .fbx, .glb, .csv, .mp4 (each writes atomically)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        from core.export.livelink import write_livelink_csv
-        write_livelink_csv(path, track)
-    elif suffix == ".fbx":
-        from core.export.fbx import write_fbx
-        write_fbx(path, load_rig(), track, progress=progress)
-    elif suffix == ".glb":
-        from core.export.gltf import write_glb
-        write_glb(path, load_rig(), track, progress=progress)
-    elif suffix == ".mp4":
-        from core.export.video import write_video
-        write_video(path, load_rig(), track, audio, progress=progress)
+def busy_text(jobs: list, live: bool = False) -> str:
+    """The status line for the worker's jobs (the running one first): what it does, or "Ready"."""
+    if not jobs:
+        return "Performing live" if live else "Ready"
+    job = jobs[0]
+    if isinstance(job, Import):
+        text = f"Listening to {job.path.name}..."
+    elif isinstance(job, Animation):
+        text = "Animating the take..."
+    elif isinstance(job, Export):
+        text = f"Exporting {job.path.name}..."
+    elif isinstance(job, Rewrite):
+        text = f"Rewriting segment {job.index + 1}..."
     else:
-        raise ValueError(f"{path}: unknown export format {suffix or '(no suffix)'}; use .fbx, .glb, .csv or .mp4")
+        n = sum(isinstance(j, Regeneration) for j in jobs)
+        text = f"Regenerating {n} span{'' if n == 1 else 's'}..."
+    more = len(jobs) - 1 if not isinstance(job, Regeneration) else sum(not isinstance(j, Regeneration) for j in jobs)
+    return text + (f" (+{more} queued)" if more else "")
 
 
 def configure_opengl() -> None:

@@ -32,7 +32,7 @@ from core.instruct.evidence import why_text
 from core.instruct.wording import INTENSITY_ADVERBS, level, level_value, parse, rewrite
 from core.listen.describe import describe_prosody
 from core.project import EMOTIONS, Instruction, Segment
-from studio.timeline import EMOTION_COLOURS
+from studio.timeline.theme import emotion_colour
 
 TYPING_PAUSE_MS = 600          # a pause in typing this long applies the text
 SEED_PAUSE_MS = 400            # the seed box applies when its value has settled this long
@@ -126,6 +126,7 @@ class Inspector(QWidget):
     instructionEdited = Signal(int, object)     # segment index, Instruction (writer "user")
     seedChanged = Signal(int, int)              # segment index, seed
     rewriteRequested = Signal(int)              # segment index
+    rewordRequested = Signal(object)            # {"emotion": ...} or {"intensity": ...} for every selected segment
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -175,7 +176,7 @@ class Inspector(QWidget):
 
         self.emotion = QComboBox()
         for name in EMOTIONS:
-            self.emotion.addItem(_swatch(EMOTION_COLOURS[name]), name)
+            self.emotion.addItem(_swatch(emotion_colour(name)), name)
         self.emotion.setIconSize(QSize(12, 12))
         self.emotion.setToolTip("Rewrites the text for this emotion")
         self.intensity = QSlider(Qt.Horizontal, minimum=0, maximum=len(INTENSITY_ADVERBS) - 1, pageStep=1)
@@ -269,10 +270,13 @@ class Inspector(QWidget):
         self.show_segment(-1, None)
 
     # --- filled by the window ----------------------------------------------------------------
-    def show_segment(self, index: int, segment: Segment | None) -> None:
+    def show_segment(self, index: int, segment: Segment | None, selected: int = 1) -> None:
         """Show `segment` (the index-th); None or index < 0 shows nothing. Never emits an edit.
+        With `selected` > 1 segments selected, an edit applies to all of them: a new emotion or
+        intensity as rewordRequested, a typed instruction as instructionEdited.
 
         Text the user is typing into the same segment is kept (their edit applies shortly)."""
+        self.selected = selected
         on = segment is not None and index >= 0
         typing = on and index == self.index and self._typing.isActive()
         if not typing:
@@ -291,7 +295,8 @@ class Inspector(QWidget):
                 self._text, self._seed = "", 0
                 return
             ins = segment.instruction
-            self.title.setText(f"Segment {index + 1}")
+            self.title.setText(f"Segment {index + 1}" if selected < 2 else
+                               f"Segment {index + 1} and {selected - 1} more selected: edits apply to all")
             self._text = ins.text
             current = " ".join(self.text.toPlainText().split())
             if not typing and current != ins.text:
@@ -369,6 +374,9 @@ class Inspector(QWidget):
 
     def _rewrite(self, **change) -> None:
         self._typing.stop()
+        if self.selected > 1:                  # each selected segment rewords its own text
+            self.rewordRequested.emit(change)
+            return
         current = " ".join(self.text.toPlainText().split()) or self._text
         text = rewrite(current, **change)
         emotion, intensity, _ = parse(text)

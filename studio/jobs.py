@@ -1,16 +1,19 @@
 """Background work: one worker thread runs the models; the UI thread only posts and receives.
 
-    worker = Worker()                       # owns a QThread
-    worker.submit(job)                      # a Job: a plain function of a Progress, plus its key
-    worker.finished.connect(on_result)      # (key, result) on the UI thread
-    worker.failed.connect(on_error)         # (key, message)
-    worker.progress.connect(on_progress)    # (key, fraction)
+    worker = Worker()                           # owns a QThread
+    handle = worker.submit(Export(path, run))   # a typed Job: a plain function of a Progress
+    handle.done.connect(on_result)              # the result, on the UI thread
+    handle.failed.connect(on_error)             # a message
+    handle.progress.connect(on_progress)        # a fraction
+    handle.cancelled.connect(on_cancelled)
 
 Jobs are ordinary functions (testable without Qt) that call `progress.report(fraction)` and
-return a result; `report` raises Cancelled once the job has been superseded. Latest edit wins:
-submitting a job cancels every queued or running job it `supersedes` (for regeneration: an
-overlapping frame range), so the worker always works on what the user asked for last. Jobs
-run one at a time, in submission order; the UI thread never runs a model.
+return a result; `report` raises Cancelled once the job has been cancelled. Each kind of job says
+what it cancels (`supersedes`): a regeneration cancels the regeneration of overlapping frames
+(latest edit wins), an import or a whole-take animation cancels the model work of the take they
+replace, and nothing cancels an export or a rewrite but the user. The worker's own signals
+(finished, failed, cancelled, progress: the job first) see every job. Jobs run one at a time,
+in submission order; the UI thread never runs a model.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import traceback
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable
+from pathlib import Path
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -45,12 +49,83 @@ class Progress:
         self.report(i / max(n, 1))
 
 
-@dataclass
+@dataclass(eq=False)
 class Job:
-    key: Hashable
+    """Work for the worker: `run(progress)` returns the result. `name` is what status lines call it."""
+
     run: Callable[[Progress], Any]
-    supersedes: Callable[[Hashable], bool] = lambda other: False    # cancel older jobs this replaces
-    progress: Progress | None = field(default=None, repr=False)
+    progress: Progress | None = field(default=None, repr=False, init=False)
+    name = "work"
+
+    def supersedes(self, other: Job) -> bool:
+        """Whether submitting this job cancels `other` (queued or running)."""
+        return False
+
+
+@dataclass(eq=False)
+class Regeneration(Job):
+    """New motion for a span of frames after an edit."""
+
+    span: Any = None                   # a core.editing.Span
+    name = "regeneration"
+
+    def supersedes(self, other: Job) -> bool:
+        return isinstance(other, Regeneration) and other.span.overlaps(self.span)
+
+
+class _TakeWork(Job):
+    """Work that replaces the take's motion: it makes every regeneration, animation and rewrite
+    queued before it pointless. Exports keep running."""
+
+    def supersedes(self, other: Job) -> bool:
+        return isinstance(other, (Regeneration, Animation, Import, Rewrite))
+
+
+@dataclass(eq=False)
+class Animation(_TakeWork):
+    """Stage 2 over the whole take of the document `owner`."""
+
+    owner: Any = None
+    name = "animation"
+
+
+@dataclass(eq=False)
+class Import(_TakeWork):
+    """Listen to a recording, write its instructions and make a project of it."""
+
+    path: Path = None
+    name = "import"
+
+
+@dataclass(eq=False)
+class Rewrite(Job):
+    """The language model's instruction for one segment (`index`, which started at `start`)."""
+
+    owner: Any = None
+    index: int = -1
+    start: float = 0.0
+    name = "rewrite"
+
+
+@dataclass(eq=False)
+class Export(Job):
+    """Writing the performance to a file (the user cancels it, nothing else)."""
+
+    path: Path = None
+    name = "export"
+
+
+class JobHandle(QObject):
+    """One submitted job's signals, on the UI thread."""
+
+    done = Signal(object)          # the result
+    failed = Signal(str)           # a message
+    cancelled = Signal()
+    progress = Signal(float)
+
+    def __init__(self, job: Job, parent: QObject | None = None):
+        super().__init__(parent)
+        self.job = job
 
 
 def leave_a_core_to_the_ui() -> int:
@@ -65,10 +140,10 @@ def leave_a_core_to_the_ui() -> int:
 
 
 class _Runner(QObject):
-    done = Signal(object, object)        # key, result
-    error = Signal(object, str)          # key, message
-    cancelled = Signal(object)           # key
-    progress = Signal(object, float)     # key, fraction
+    done = Signal(object, object)        # job, result
+    error = Signal(object, str)          # job, message
+    cancelled = Signal(object)           # job
+    progress = Signal(object, float)     # job, fraction
     idle = Signal()
 
     def __init__(self, worker: Worker):
@@ -88,15 +163,15 @@ class _Runner(QObject):
             try:
                 result = job.run(job.progress)
             except Cancelled:
-                self.cancelled.emit(job.key)
+                self.cancelled.emit(job)
             except Exception as exc:                    # shown to the user, never a crash
                 traceback.print_exc()
-                self.error.emit(job.key, f"{type(exc).__name__}: {exc}")
+                self.error.emit(job, f"{type(exc).__name__}: {exc}")
             else:
                 if job.progress.cancelled.is_set():
-                    self.cancelled.emit(job.key)
+                    self.cancelled.emit(job)
                 else:
-                    self.done.emit(job.key, result)
+                    self.done.emit(job, result)
             finally:
                 self._worker._finish(job)
 
@@ -110,10 +185,10 @@ def running_workers() -> list[Worker]:
 
 
 class Worker(QObject):
-    finished = Signal(object, object)     # key, result (UI thread)
-    failed = Signal(object, str)          # key, message
-    cancelled = Signal(object)            # key
-    progress = Signal(object, float)      # key, fraction
+    finished = Signal(object, object)     # job, result (UI thread)
+    failed = Signal(object, str)          # job, message
+    cancelled = Signal(object)            # job
+    progress = Signal(object, float)      # job, fraction
     busyChanged = Signal(bool)
     _wake = Signal()
 
@@ -122,45 +197,48 @@ class Worker(QObject):
         self._lock = threading.Lock()
         self._queue: deque[Job] = deque()
         self._running: Job | None = None
+        self._handles: dict[Job, JobHandle] = {}       # UI thread only
         self._thread = QThread()
         self._thread.setObjectName("avitalk-worker")
         self._runner = _Runner(self)
         self._runner.moveToThread(self._thread)
         self._wake.connect(self._runner.drain)
-        self._runner.done.connect(self.finished)
-        self._runner.error.connect(self.failed)
-        self._runner.cancelled.connect(self.cancelled)
-        self._runner.progress.connect(self.progress)
+        self._runner.done.connect(self._done)
+        self._runner.error.connect(self._failed)
+        self._runner.cancelled.connect(self._cancelled)
+        self._runner.progress.connect(self._progress)
         self._runner.idle.connect(self._check_idle)
         self._thread.start()
         self._busy = False
         _WORKERS.add(self)
 
     # --- UI thread -----------------------------------------------------------------------
-    def submit(self, job: Job) -> None:
-        """Queue `job`, cancelling every queued or running job it supersedes."""
+    def submit(self, job: Job) -> JobHandle:
+        """Queue `job`, cancelling every queued or running job it supersedes; its handle."""
         runner = self._runner
-        job.progress = Progress(lambda f, key=job.key: runner.progress.emit(key, f))
+        job.progress = Progress(lambda f, job=job: runner.progress.emit(job, f))
+        handle = self._handles[job] = JobHandle(job, self)
         with self._lock:
-            dropped = [j for j in self._queue if job.supersedes(j.key)]
-            self._queue = deque(j for j in self._queue if not job.supersedes(j.key))
-            if self._running is not None and job.supersedes(self._running.key):
+            dropped = [j for j in self._queue if job.supersedes(j)]
+            self._queue = deque(j for j in self._queue if not job.supersedes(j))
+            if self._running is not None and job.supersedes(self._running):
                 self._running.progress.cancelled.set()
             self._queue.append(job)
         for j in dropped:
-            self.cancelled.emit(j.key)
+            self._cancelled(j)
         self._set_busy(True)
         self._wake.emit()
+        return handle
 
-    def cancel(self, key: Hashable) -> None:
-        """Cancel the queued or running job with this key (the user pressed Cancel)."""
+    def cancel(self, job: Job) -> None:
+        """Cancel `job`, queued or running (the user pressed Cancel)."""
         with self._lock:
-            dropped = [j for j in self._queue if j.key == key]
-            self._queue = deque(j for j in self._queue if j.key != key)
-            if self._running is not None and self._running.key == key:
-                self._running.progress.cancelled.set()
+            dropped = [j for j in self._queue if j is job]
+            self._queue = deque(j for j in self._queue if j is not job)
+            if self._running is job:
+                job.progress.cancelled.set()
         for j in dropped:
-            self.cancelled.emit(j.key)
+            self._cancelled(j)
 
     def cancel_all(self) -> None:
         with self._lock:
@@ -169,16 +247,17 @@ class Worker(QObject):
             if self._running is not None:
                 self._running.progress.cancelled.set()
         for j in dropped:
-            self.cancelled.emit(j.key)
+            self._cancelled(j)
 
     @property
     def busy(self) -> bool:
         with self._lock:
             return self._running is not None or bool(self._queue)
 
-    def pending_keys(self) -> list[Hashable]:
+    def pending(self) -> list[Job]:
+        """The running job, then the queued ones."""
         with self._lock:
-            return ([self._running.key] if self._running else []) + [j.key for j in self._queue]
+            return ([self._running] if self._running else []) + list(self._queue)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel everything and stop the thread (the window calls this on close)."""
@@ -188,6 +267,30 @@ class Worker(QObject):
         if self._runner._threads_before is not None:
             import torch
             torch.set_num_threads(self._runner._threads_before)
+
+    def _done(self, job: Job, result) -> None:
+        self.finished.emit(job, result)
+        handle = self._handles.pop(job, None)
+        if handle is not None:
+            handle.done.emit(result)
+
+    def _failed(self, job: Job, message: str) -> None:
+        self.failed.emit(job, message)
+        handle = self._handles.pop(job, None)
+        if handle is not None:
+            handle.failed.emit(message)
+
+    def _cancelled(self, job: Job) -> None:
+        self.cancelled.emit(job)
+        handle = self._handles.pop(job, None)
+        if handle is not None:
+            handle.cancelled.emit()
+
+    def _progress(self, job: Job, fraction: float) -> None:
+        self.progress.emit(job, fraction)
+        handle = self._handles.get(job)
+        if handle is not None:
+            handle.progress.emit(fraction)
 
     def _check_idle(self) -> None:
         if not self.busy:

@@ -2,6 +2,8 @@
 
 The face frame shown is always derived from this clock, so picture and sound cannot drift
 apart. Without an audio output device (a server, a test under Xvfb) playback still runs.
+With a `loop` range set, playing stays inside it: it starts at the range's start when the
+playhead is outside, and jumps back there at its end, sound included.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Playback:
         self._stream = None
         self._sd = None
         self.device_error: str | None = None
+        self.loop: tuple[float, float] | None = None      # seconds [start, end) played over and over
         if audio is not None:
             try:
                 import sounddevice
@@ -36,6 +39,9 @@ class Playback:
         if not self.playing:
             return self._origin
         t = self._origin + time.monotonic() - self._started
+        if self.loop is not None and t >= self.loop[1]:
+            self.seek(self.loop[0] + (t - self.loop[1]) % max(self.loop[1] - self.loop[0], 1e-3))
+            return self._origin + time.monotonic() - self._started
         if t >= self.duration:
             self.pause()
             self._origin = self.duration
@@ -47,6 +53,8 @@ class Playback:
             return
         if self._origin >= self.duration:
             self._origin = 0.0
+        if self.loop is not None and not self.loop[0] <= self._origin < self.loop[1]:
+            self._origin = self.loop[0]
         self.playing = True
         self._started = time.monotonic()
         if self._sd is not None and self.audio is not None:
@@ -67,6 +75,21 @@ class Playback:
 
     def toggle(self) -> None:
         self.pause() if self.playing else self.play()
+
+    def set_loop(self, start: float | None, end: float | None = None) -> None:
+        """Loop [start, end) (clipped to the take; at least a frame long), or stop looping (None)."""
+        if start is None or end is None:
+            self.loop = None
+            return
+        start = float(np.clip(start, 0.0, self.duration))
+        end = float(np.clip(end, 0.0, self.duration))
+        self.loop = (start, end) if end - start > 1e-3 else None
+
+    def step(self, frames: int, fps: float) -> None:
+        """Pause and move the playhead by whole frames, onto the frame grid."""
+        self.pause()
+        frame = int(np.floor(self._origin * fps + 1e-6)) + int(frames)
+        self.seek(frame / fps)
 
     def seek(self, seconds: float) -> None:
         was = self.playing

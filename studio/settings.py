@@ -11,9 +11,10 @@ regenerates the take; a new head is loaded into the viewport).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
 
 from core import limits
 from core.instruct import DEFAULT_WRITER
@@ -52,7 +53,8 @@ class SettingsDialog(QDialog):
         self.url = QLineEdit(placeholderText="http://127.0.0.1:8080/v1")
         self.model = QLineEdit(placeholderText="model name")
         # the ranges the project loader applies (core.limits), so any value set here saves and reopens
-        self.steps = QSpinBox(minimum=int(limits.STEPS.low), maximum=int(limits.STEPS.high), value=settings.sampling_steps)
+        self.steps = QSpinBox(minimum=int(limits.STEPS.low), maximum=int(limits.STEPS.high),
+                              value=settings.sampling_steps)
         self.guidance = QDoubleSpinBox(minimum=limits.GUIDANCE.low, maximum=limits.GUIDANCE.high, singleStep=0.25,
                                        value=settings.guidance)
         self.head = QLineEdit(settings.head, placeholderText="built-in head")
@@ -98,6 +100,28 @@ class SettingsDialog(QDialog):
         self.folder.setEnabled(key == "folder")
         self.url.setEnabled(key == "endpoint")
         self.model.setEnabled(key == "endpoint")
+
+    def problem(self) -> str | None:
+        """What is wrong with the choices (a writer that would silently not be used), or None."""
+        key = self.writer.currentData()
+        if key == "folder":
+            folder = self.folder.text().strip()
+            if not folder:
+                return "Choose the folder of a local transformers model, or another writer."
+            if not Path(folder).is_dir():
+                return f"The model folder {folder} does not exist."
+            if not (Path(folder) / "config.json").is_file():
+                return f"The folder {folder} holds no transformers model (no config.json in it)."
+        if key == "endpoint" and not self.url.text().strip():
+            return "Give the endpoint's URL (for example http://127.0.0.1:8080/v1), or choose another writer."
+        return None
+
+    def accept(self) -> None:
+        problem = self.problem()
+        if problem:
+            QMessageBox.warning(self, "Settings", problem)
+            return
+        super().accept()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Preview head", "", "glTF binary (*.glb)")

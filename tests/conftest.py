@@ -61,6 +61,27 @@ def shipped_model():
     return load_default_model()
 
 
+@pytest.fixture(scope="module")
+def speech8(tmp_path_factory):
+    return cut_speech(tmp_path_factory.mktemp("speech"), 8)
+
+
+@pytest.fixture(scope="module")
+def take(speech8, tmp_path_factory, shipped_model):
+    """8 s of real speech: listened to (rules), animated by the shipped model, saved."""
+    from core.audio import load_audio
+    from core.instruct import make_writer
+    from core.pipeline import animate, listen_and_instruct, make_project
+    from core.project import MAIN_TRACK, save_project
+    bundle = shipped_model
+    audio = load_audio(speech8)
+    project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules"), max_length=3.0), bundle.fps)
+    project.tracks[MAIN_TRACK] = animate(project, bundle)
+    path = tmp_path_factory.mktemp("take") / "take.avtp"
+    save_project(project, path)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
     """Fail a test that leaves a Python thread or a studio worker thread running (given 5 s to

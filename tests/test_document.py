@@ -14,7 +14,8 @@ from tests.conftest import cut_speech  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project, user_instruction  # noqa: E402
 from core.project import MAIN_TRACK  # noqa: E402
 from studio.document import Document  # noqa: E402
-from studio.jobs import Job, Worker  # noqa: E402
+from core.editing import territories  # noqa: E402
+from studio.jobs import Export, Import, Regeneration, Worker  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +55,21 @@ def regenerate_all(doc, worker, bundle, qtbot):
     qtbot.waitUntil(lambda: not worker.busy, timeout=30000)
 
 
+def apply(doc):
+    return lambda job, result: doc.apply_result(job.span, result)
+
+
 def test_an_edit_regenerates_its_segment_and_undo_restores_the_motion(doc, worker, bundle, qtbot):
-    worker.finished.connect(doc.apply_result)
+    worker.finished.connect(apply(doc))
     original = doc.track.data.copy()
     doc.set_instruction(1, ANGRY)
     assert doc.project.segments[1].instruction == ANGRY and doc.segment_state(1) == "stale"
     assert doc.segment_state(0) == "ready" and doc.undo_stack.count() == 1
     with qtbot.waitSignal(worker.finished, timeout=30000):
         regenerate_all(doc, worker, bundle, qtbot)
-    a, b = doc.stale[0].start if doc.stale else None, None
     assert not doc.stale and doc.segment_state(1) == "ready"
-    seg = doc.project.segments[1]
-    a, b = round(seg.start * 30), round(seg.end * 30)
+    lo, hi = territories(doc.project.segments, doc.frames / 30)[1]      # the segment and its half of each gap
+    a, b = round(lo * 30), round(hi * 30)
     edited = doc.track.data.copy()
     np.testing.assert_array_equal(edited[:a], original[:a])
     np.testing.assert_array_equal(edited[b:], original[b:])
@@ -73,6 +77,7 @@ def test_an_edit_regenerates_its_segment_and_undo_restores_the_motion(doc, worke
 
     doc.undo_stack.undo()                   # the old text and, at once, the old motion
     assert doc.project.segments[1].instruction != ANGRY and not doc.stale
+    assert doc.undo_stack.redoText() == "Edit instruction of segment 2"
     np.testing.assert_array_equal(doc.track.data, original)
     doc.undo_stack.redo()                   # computed before: from the cache, no model run
     assert not doc.stale and not worker.busy
@@ -81,9 +86,9 @@ def test_an_edit_regenerates_its_segment_and_undo_restores_the_motion(doc, worke
 
 def test_the_latest_edit_wins(doc, worker, bundle, qtbot):
     done, cancelled = [], []
-    worker.finished.connect(lambda key, result: done.append(key))
-    worker.cancelled.connect(cancelled.append)
-    worker.finished.connect(doc.apply_result)
+    worker.finished.connect(lambda job, result: done.append(job.span))
+    worker.cancelled.connect(lambda job: cancelled.append(job.span))
+    worker.finished.connect(apply(doc))
     doc.set_instruction(0, ANGRY)
     first = doc.stale[0]
     worker.submit(doc.regeneration(first, lambda: bundle))
@@ -130,20 +135,49 @@ def test_segment_edits_are_single_undo_steps(doc):
 def test_a_failing_job_is_reported_not_raised(worker, qtbot):
     def boom(progress):
         raise RuntimeError("the model is gone")
+    job = Export(boom, path="x.fbx")
     with qtbot.waitSignal(worker.failed, timeout=5000) as sig:
-        worker.submit(Job("x", boom))
-    assert sig.args == ["x", "RuntimeError: the model is gone"]
+        handle = worker.submit(job)
+        failed = []
+        handle.failed.connect(failed.append)
+    assert sig.args == [job, "RuntimeError: the model is gone"] and failed == ["RuntimeError: the model is gone"]
     qtbot.waitUntil(lambda: not worker.busy, timeout=5000)
     assert threading.active_count() >= 1
 
 
-def test_the_cache_and_the_undo_history_are_bounded(monkeypatch):
+def test_each_job_kind_cancels_only_what_it_replaces(worker, qtbot):
+    """An import cancels the model work of the take it replaces, never an export; a regeneration
+    cancels only the regeneration of overlapping frames."""
+    from core.editing import Span
+    gate = threading.Event()
+    started = threading.Event()
+
+    def slow(progress):
+        started.set()
+        while not gate.wait(0.01):
+            progress.report(0.5)
+        return "written"
+
+    export = worker.submit(Export(slow, path="take.mp4"))
+    assert started.wait(5)
+    near, far = Span(0, 30, 0, ("a",)), Span(100, 130, 0, ("b",))
+    regen = [worker.submit(Regeneration(lambda p: "r", span=s)) for s in (near, far)]
+    events = []
+    regen[0].cancelled.connect(lambda: events.append("near cancelled"))
+    regen[1].cancelled.connect(lambda: events.append("far cancelled"))
+    export.cancelled.connect(lambda: events.append("export cancelled"))
+    export.done.connect(lambda r: events.append(f"export {r}"))
+    worker.submit(Regeneration(lambda p: "r2", span=Span(20, 40, 1, ("c",))))
+    assert events == ["near cancelled"]
+    worker.submit(Import(lambda p: "project", path="x.wav"))
+    assert events == ["near cancelled", "far cancelled"]
+    gate.set()
+    qtbot.waitUntil(lambda: not worker.busy, timeout=5000)
+    assert events == ["near cancelled", "far cancelled", "export written"]
+
+
+def test_the_undo_history_is_bounded():
     import studio.document as D
-    monkeypatch.setattr(D, "CACHE_ENTRIES", 3)
     from core.project import Project
     doc = D.Document(Project())
-    for k in range(5):
-        doc._remember((k,), np.zeros((2, 55), np.float32))
-    assert list(doc._cache) == [(2,), (3,), (4,)]
-    assert doc._recall((2,)) is not None and list(doc._cache)[-1] == (2,)     # used: kept longest
     assert doc.undo_stack.undoLimit() == D.UNDO_LIMIT

@@ -18,15 +18,12 @@ from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from core.arkit import BLENDSHAPES  # noqa: E402
-from core.audio import load_audio  # noqa: E402
 from core.export.livelink import read_livelink_csv  # noqa: E402
-from core.instruct import make_writer  # noqa: E402
-from core.pipeline import animate, listen_and_instruct, make_project  # noqa: E402
 from core.project import EMOTIONS, MAIN_TRACK, Project, load_project, save_project  # noqa: E402
 from studio import autosave  # noqa: E402
 from studio.app import MainWindow, configure_opengl, offer_recovery  # noqa: E402
 from studio.viewport import grab_window  # noqa: E402
-from tests.conftest import cut_speech, open_mouth_track  # noqa: E402
+from tests.conftest import open_mouth_track  # noqa: E402
 
 configure_opengl()
 
@@ -52,23 +49,6 @@ def window(qtbot, tmp_path):
     w = make_window(qtbot, tmp_path, Project(tracks={MAIN_TRACK: open_mouth_track(frames=60, open_from=0, open_to=60)}))
     yield w
     close(w, qtbot)
-
-
-@pytest.fixture(scope="module")
-def speech8(tmp_path_factory):
-    return cut_speech(tmp_path_factory.mktemp("speech"), 8)
-
-
-@pytest.fixture(scope="module")
-def take(speech8, tmp_path_factory, shipped_model):
-    """8 s of real speech: listened to (rules), animated by the shipped model, saved."""
-    bundle = shipped_model
-    audio = load_audio(speech8)
-    project = make_project(audio, listen_and_instruct(audio, writer=make_writer("rules"), max_length=3.0), bundle.fps)
-    project.tracks[MAIN_TRACK] = animate(project, bundle)
-    path = tmp_path_factory.mktemp("take") / "take.avtp"
-    save_project(project, path)
-    return path
 
 
 def picture(widget) -> np.ndarray:
@@ -233,14 +213,14 @@ def test_a_cancelled_export_leaves_no_file(qtbot, tmp_path, take):
     w = make_window(qtbot, tmp_path, load_project(take), take)
     target = tmp_path / "take.mp4"
     w.export(target)
-    dialog = w._export_dialogs[("export", str(target))]
+    job, dialog = next(iter(w._export_dialogs.items()))
     qtbot.waitUntil(lambda: dialog.value() > 0, timeout=30000)       # rendering has started
     from PySide6.QtWidgets import QPushButton
     with qtbot.waitSignal(w.worker.cancelled, timeout=30000):
         qtbot.mouseClick(dialog.findChild(QPushButton), Qt.LeftButton)       # the user presses Cancel
     qtbot.waitUntil(lambda: not w.worker.busy, timeout=30000)
     assert not target.exists() and not list(tmp_path.glob("*.mp4*"))
-    assert ("export", str(target)) not in w._export_dialogs
+    assert job not in w._export_dialogs and "cancelled; nothing was written" in w.statusBar().currentMessage()
     close(w, qtbot)
 
 

@@ -12,10 +12,11 @@ import soundfile as sf
 pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
 
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QWheelEvent  # noqa: E402
+from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from studio.timeline import EMOTION_COLOURS, MIN_SEGMENT, SegmentView, Timeline, format_time  # noqa: E402
+from studio.timeline.lane import LANE_H  # noqa: E402
 from studio.waveform import WaveformPyramid  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "listen"
@@ -195,6 +196,11 @@ def drag(qtbot, tl, a: QPoint, b: QPoint, button=Qt.MouseButton.LeftButton,
     if before_release:
         before_release()
     qtbot.mouseRelease(vp, button, modifier, b)
+
+
+def on_widget(tl, p: QPoint) -> QPoint:
+    """A point of the plot's viewport (where point_at points) in the timeline widget's pixels."""
+    return tl.plot.viewport().mapTo(tl, p)
 
 
 def wheel(tl, pos: QPoint, steps: float, modifiers=Qt.KeyboardModifier.NoModifier):
@@ -422,10 +428,266 @@ def test_screenshot(tl, qtbot, tmp_path):
     shutil.copy(out, "/tmp/timeline.png")
     arr = np.frombuffer(img.convertToFormat(img.Format.Format_RGB888).constBits(), np.uint8)
     arr = arr.reshape(img.height(), -1)[:, : img.width() * 3].reshape(img.height(), img.width(), 3).astype(int)
-    lane_y = tl.point_at(0, "lane").y()
+    lane_y = on_widget(tl, tl.point_at(0, "lane")).y()
     for seg in (SEGMENTS[2], SEGMENTS[3]):                       # each segment's emotion strip
-        x = tl.point_at(seg.start, "lane").x() + 3
+        x = on_widget(tl, tl.point_at(seg.start, "lane")).x() + 3
         strip = np.array([int(EMOTION_COLOURS[seg.emotion][k: k + 2], 16) for k in (1, 3, 5)])
         assert np.abs(arr[lane_y, x] - strip).max() < 40, seg.emotion
-    wave = arr[30: lane_y - 40, :, :]
+    wave = arr[on_widget(tl, tl.point_at(0, "ruler")).y() + 12: lane_y - 40, :, :]
     assert (np.abs(wave - [0x3f, 0x8f, 0xc6]).max(axis=2) < 30).sum() > 2000   # the waveform is drawn
+
+
+# --- several segments selected ------------------------------------------------------------
+
+def click_lane(qtbot, tl, t: float, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.mouseClick(tl.plot.viewport(), Qt.MouseButton.LeftButton, modifier, tl.point_at(t, "lane"))
+
+
+def outlined(tl, t: float) -> bool:
+    """Whether the box at time t is drawn with the selection's white outline (its top edge)."""
+    img = tl.grab().toImage()
+    top = on_widget(tl, tl.point_at(t, "lane")).y() - LANE_H / 2
+    x = on_widget(tl, tl.point_at(t, "lane")).x()
+    column = [QColor(img.pixel(x, int(top) + dy)) for dy in range(3, 7)]     # above the label's text
+    return any(min(c.red(), c.green(), c.blue()) > 230 for c in column)
+
+
+def test_ctrl_click_toggles_and_shift_click_extends_the_selection(tl, qtbot):
+    lists, current = [], []
+    tl.selectionListChanged.connect(lists.append)
+    tl.segmentSelected.connect(current.append)
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    click_lane(qtbot, tl, 8.0)                                   # a plain click: just segment 0
+    assert tl.selection() == [0] and tl.selected == 0 and lists == [[0]] and current == [0]
+    click_lane(qtbot, tl, 15.0, ctrl)                            # Ctrl adds 2, which becomes current
+    assert tl.selection() == [0, 2] and tl.selected == 2 and lists[-1] == [0, 2] and current[-1] == 2
+    click_lane(qtbot, tl, 11.0, ctrl)
+    assert tl.selection() == [0, 1, 2] and tl.selected == 1
+    click_lane(qtbot, tl, 11.0, ctrl)                            # and takes it out again
+    assert tl.selection() == [0, 2] and tl.selected == 2 and current[-1] == 2
+    assert [outlined(tl, t) for t in (8.0, 11.0, 15.0, 19.0)] == [True, False, True, False]
+    click_lane(qtbot, tl, 19.0, shift)                           # from the last clicked (1) to 3
+    assert tl.selection() == [1, 2, 3] and tl.selected == 3 and lists[-1] == [1, 2, 3]
+    click_lane(qtbot, tl, 8.0)
+    click_lane(qtbot, tl, 15.0, shift)
+    assert tl.selection() == [0, 1, 2] and tl.selected == 2
+    assert [outlined(tl, t) for t in (8.0, 11.0, 15.0, 19.0)] == [True, True, True, False]
+    click_lane(qtbot, tl, 2.0, ctrl)                             # Ctrl on the empty lane: nothing changes
+    assert tl.selection() == [0, 1, 2]
+    # the window echoes the current segment back: the selection stays
+    tl.select(1)
+    assert tl.selection() == [0, 1, 2] and tl.selected == 1
+    click_lane(qtbot, tl, 11.0)                                  # a plain click: just that one again
+    assert tl.selection() == [1] and lists[-1] == [1] and current[-1] == 1
+    qtbot.waitUntil(tl.hasFocus, timeout=2000)
+    qtbot.keyClick(tl, Qt.Key.Key_Escape)
+    assert tl.selection() == [] and tl.selected == -1 and lists[-1] == [] and current[-1] == -1
+
+
+def test_dragging_one_of_several_selected_keeps_the_selection(tl, qtbot):
+    tl.set_view(5.0, 15.0)
+    retimed, lists = [], []
+    tl.segmentRetimed.connect(lambda *a: retimed.append(a))
+    tl.selectionListChanged.connect(lists.append)
+    click_lane(qtbot, tl, 8.0)
+    click_lane(qtbot, tl, 11.0, Qt.KeyboardModifier.ControlModifier)
+    click_lane(qtbot, tl, 8.0, Qt.KeyboardModifier.ControlModifier)
+    click_lane(qtbot, tl, 8.0, Qt.KeyboardModifier.ControlModifier)
+    assert tl.selection() == [0, 1] and tl.selected == 0
+    edge = tl.point_at(12.54, "lane") + QPoint(-2, 0)             # segment 1's right edge
+    drag(qtbot, tl, edge, edge + QPoint(-30, 0), modifier=Qt.KeyboardModifier.AltModifier)
+    assert tl.selection() == [0, 1] and tl.selected == 1 and len(retimed) == 1 and retimed[0][0] == 1
+    # a right-click on a selected segment keeps the selection, on another one selects it alone
+    qtbot.mouseClick(tl.plot.viewport(), Qt.MouseButton.RightButton, pos=tl.point_at(8.0, "lane"))
+    tl.context_menu.close()
+    assert tl.selection() == [0, 1] and tl.selected == 0
+    qtbot.mouseClick(tl.plot.viewport(), Qt.MouseButton.RightButton, pos=tl.point_at(14.0, "lane"))
+    tl.context_menu.close()
+    assert tl.selection() == [2] and lists[-1] == [2]
+    # the window sets a selection, and an edit that changes the number of segments keeps the current one
+    tl.set_selection([0, 3, 1], current=3)
+    assert tl.selection() == [0, 1, 3] and tl.selected == 3
+    tl.set_segments(SEGMENTS)
+    assert tl.selection() == [0, 1, 3]
+    tl.set_segments(SEGMENTS[:3] + [SegmentView(19.0, 19.5, "calm", "")] + SEGMENTS[3:])
+    assert tl.selection() == [3] and tl.selected == 3
+
+
+def test_zoom_to_selection_by_key_and_menu(tl, qtbot):
+    click_lane(qtbot, tl, 11.0)
+    click_lane(qtbot, tl, 15.0, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(tl.hasFocus, timeout=2000)
+    qtbot.keyClick(tl, Qt.Key.Key_Z)
+    span = 17.77 - 9.84
+    assert tl.view_range() == pytest.approx((9.84 - 0.05 * span, 17.77 + 0.05 * span))
+    assert tl.scrollbar.isVisible()
+    qtbot.keyClick(tl, Qt.Key.Key_0)
+    assert tl.view_range() == pytest.approx((0.0, 20.0)) and not tl.scrollbar.isVisible()
+    qtbot.mouseClick(tl.plot.viewport(), Qt.MouseButton.RightButton, pos=tl.point_at(19.0, "lane"))
+    actions = {a.text().split("\t")[0]: a for a in tl.context_menu.actions() if a.text()}
+    actions["Zoom to selection"].trigger()
+    tl.context_menu.close()
+    assert tl.view_range() == pytest.approx((20.0 - 1.1 * 2.21, 20.0))      # shifted into the take
+    tl.set_selection([])
+    tl.zoom_to_selection()                                                   # nothing selected: no change
+    assert tl.view_range() == pytest.approx((20.0 - 1.1 * 2.21, 20.0))
+
+
+# --- overview, scrollbar, ruler -----------------------------------------------------------
+
+def overview_x(tl, t: float) -> int:
+    return round(t / 20.0 * tl.overview.width())
+
+
+def test_the_overview_shows_the_view_and_moves_it(tl, qtbot):
+    ov = tl.overview
+    assert not tl.scrollbar.isVisible()
+    wheel(tl, tl.point_at(10.0), 6)                       # zoomed in around 10 s: 7.4-12.6 s
+    t0, t1 = tl.view_range()
+    assert t1 - t0 < 10 and tl.scrollbar.isVisible()
+    r = ov.range_rect()
+    assert r.left() == pytest.approx(overview_x(tl, t0), abs=1)
+    assert r.right() == pytest.approx(overview_x(tl, t1), abs=1)
+    # a click beside the range centres the view there
+    qtbot.mouseClick(ov, Qt.MouseButton.LeftButton, pos=QPoint(overview_x(tl, 16.0), ov.height() // 2))
+    a0, a1 = tl.view_range()
+    assert (a0 + a1) / 2 == pytest.approx(16.0, abs=0.05) and a1 - a0 == pytest.approx(t1 - t0)
+    # dragging the range moves the view as far
+    start = QPoint(overview_x(tl, 16.0), ov.height() // 2)
+    qtbot.mousePress(ov, Qt.MouseButton.LeftButton, pos=start)
+    for dx in (-20, -60, -140):
+        qtbot.mouseMove(ov, start + QPoint(dx, 0))
+    qtbot.mouseRelease(ov, Qt.MouseButton.LeftButton, pos=start + QPoint(-140, 0))
+    b0, b1 = tl.view_range()
+    assert b0 == pytest.approx(a0 - 140 / ov.width() * 20.0, abs=0.05) and b1 - b0 == pytest.approx(t1 - t0)
+    # the scrollbar follows, and moving it pans
+    bar = tl.scrollbar
+    assert bar.value() * 0.001 == pytest.approx(b0, abs=0.002)
+    assert (bar.maximum() + bar.pageStep()) * 0.001 == pytest.approx(20.0, abs=0.002)
+    bar.setValue(bar.maximum())
+    assert tl.view_range() == pytest.approx((20.0 - (b1 - b0), 20.0), abs=0.002)
+    assert ov.range_rect().right() == pytest.approx(ov.width(), abs=1)
+
+
+def ruler_labels(tl) -> list[str]:
+    """The texts the ruler draws now."""
+    img = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(img)
+    specs = tl.ruler.generateDrawSpecs(painter)
+    painter.end()
+    return [text for _, _, text in specs[2]]
+
+
+def test_the_ruler_shows_timecode_once_frames_can_be_told_apart(tl, qtbot):
+    assert ruler_labels(tl)[:3] == ["2s", "4s", "6s"]   # (0 s at the very edge has no room)
+    tl.set_view(9.9, 11.9)                                # a frame is ~23 px wide
+    assert ruler_labels(tl)[:3] == ["00:00:10:00", "00:00:10:05", "00:00:10:10"]
+    tl.set_frame_rate(25)
+    assert ruler_labels(tl)[:3] == ["00:00:10:00", "00:00:10:05", "00:00:10:10"]
+    tl.set_frame_rate(24)
+    assert ruler_labels(tl)[:3] == ["00:00:10:00", "00:00:10:05", "00:00:10:10"]
+    assert tl.frame_rate == 24
+    tl.set_view(9.9, 10.9)
+    assert ruler_labels(tl)[:3] == ["00:00:10:00", "00:00:10:02", "00:00:10:04"]
+    tl.set_view(0.1, 19.1)                                # 19 s over 1400 px: 3.1 px a frame
+    assert ruler_labels(tl)[:2] == ["2s", "4s"]
+
+
+def test_an_edge_snaps_to_the_middle_of_a_pause(tl, qtbot):
+    # the transcript pauses from 14.144 to 14.444 s; the nearest word boundary is 0.15 s from the middle
+    tl.set_segments([SEGMENTS[0], SegmentView(12.54, 13.5, "sad", "soft")])
+    tl.set_view(12.0, 16.0)
+    retimed = []
+    tl.segmentRetimed.connect(lambda *a: retimed.append(a))
+    edge = tl.point_at(13.5, "lane") + QPoint(-2, 0)
+    near = tl.point_at(14.294, "lane") + QPoint(-6, 0)
+    drag(qtbot, tl, edge, near)
+    assert retimed == [(1, 12.54, pytest.approx(14.294))]
+
+
+# --- labels -------------------------------------------------------------------------------
+
+class RecordingPainter(QPainter):
+    """A painter that remembers the text it draws."""
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.texts = []
+
+    def drawText(self, *args):
+        self.texts.append(args[-1])
+        super().drawText(*args)
+
+
+def test_narrow_boxes_say_the_emotion_or_a_short_form_never_a_cut_word():
+    from PySide6.QtCore import QRectF
+
+    from studio.timeline.lane import Box, paint_lane
+    text = "A person feels quite angry and speaks with brows strongly lowered."
+    drawn = {}
+    for width in (400, 160, 60, 40, 12):
+        img = QImage(500, 46, QImage.Format.Format_ARGB32)
+        painter = RecordingPainter(img)
+        paint_lane(painter, QRectF(0, 0, 500, 46), [Box("angry", text, "stale", 0.0, 10, 10 + width)])
+        painter.end()
+        drawn[width] = painter.texts
+    for width in (400, 160):                                # the label, and whole words of the instruction
+        label, line = drawn[width]
+        assert label == "Angry  ·  stale"
+        assert line.endswith("…") and text.startswith(line[:-1]) and text[len(line) - 1] == " "
+        assert len(line[:-1].split()) >= (6 if width == 400 else 3)
+    assert drawn[60] == ["Angry"]                           # no room for the state or two words
+    assert drawn[40] == ["Ang"]                             # the short form, not "An…"
+    assert drawn[12] == []                                  # the colour alone
+
+
+# --- a 3-minute take ----------------------------------------------------------------------
+
+def three_minutes():
+    """A 3-minute take: the 30 s sample six times, its words, and segments of 0.3 to 7 s."""
+    x, rate = sf.read(DATA / "sample.wav", dtype="float32")
+    x = np.tile(x, 6)
+    words = [(w, s + 30 * k, e + 30 * k) for k in range(6) for w, s, e in stm_words(30.0)]
+    texts = {"happy": "A person feels quite happy and speaks with lip corners moderately raised.",
+             "sad": "A person feels very sad and speaks with lip corners strongly pulled down.",
+             "angry": "A person feels quite angry and speaks with brows strongly lowered.",
+             "surprised": "A person feels mildly surprised and speaks with brows moderately raised.",
+             "neutral": "A person feels calm and speaks with lips slightly parted.",
+             "fearful": "A person feels quite fearful and speaks with eyes moderately widened."}
+    names = list(texts)
+    lengths = [4.0, 0.3, 2.5, 6.8, 0.8, 1.6, 3.2, 0.5, 5.0, 1.1]
+    segments, t, k = [], 0.5, 0
+    while t < 178:
+        e = min(t + lengths[k % len(lengths)], 179.5)
+        name = names[k % len(names)]
+        segments.append(SegmentView(t, e, name, texts[name], ("ready", "stale", "ready", "busy")[k % 4], 0.6))
+        t, k = e + 0.05, k + 1
+    return x, rate, words, segments
+
+
+def test_a_three_minute_take_zoomed_in(qtbot):
+    x, rate, words, segments = three_minutes()
+    w = Timeline()
+    qtbot.addWidget(w)
+    w.resize(1400, 300)
+    w.set_audio(x, rate, x.size / rate)
+    w.set_words(words)
+    w.set_segments(segments)
+    w.show()
+    qtbot.waitExposed(w)
+    w.grab().save("/tmp/timeline_3min_whole.png")
+    assert not w.scrollbar.isVisible()
+    assert w.view_range() == pytest.approx((0.0, 180.0))
+    w.set_selection([10, 11, 13], current=11)
+    w.zoom_to_selection()
+    w.set_playhead(segments[11].start + 1.0)
+    qtbot.wait(50)
+    t0, t1 = w.view_range()
+    assert t0 < segments[10].start < segments[13].end < t1 and t1 - t0 < 30 and w.scrollbar.isVisible()
+    r = w.overview.range_rect()
+    assert r.left() == pytest.approx(t0 / 180 * w.overview.width(), abs=1)
+    assert r.width() == pytest.approx((t1 - t0) / 180 * w.overview.width(), abs=1)
+    img = w.grab()
+    assert img.save("/tmp/timeline_3min.png")
+    labels = ruler_labels(w)
+    assert labels and all(":" in s for s in labels)                  # m:ss for a take of a minute or more

@@ -1,0 +1,69 @@
+"""The Help menu's pieces: the keyboard shortcuts (read from the window's own menus, so the list is
+always what the keys do) and the user guide shipped with the program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenuBar, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
+
+# keys the timeline reads itself when it has the focus (no menu item of their own)
+TIMELINE_KEYS = (
+    ("Timeline", "Click / Ctrl+click / Shift+click", "Select a segment / add or remove one / select a range"),
+    ("Timeline", "Drag a segment's edge or body", "Retime or move it (snaps to words and pauses; Alt: freely)"),
+    ("Timeline", "Drag across an empty stretch", "Add a segment there"),
+    ("Timeline", "Click or drag on the waveform", "Seek / scrub"),
+    ("Timeline", "Wheel / Shift+wheel", "Zoom around the mouse / pan"),
+    ("Timeline", "+ / - / 0", "Zoom in / out around the playhead / show the whole take"),
+    ("Timeline", "Escape", "Select none (or cancel a drag)"),
+    ("Timeline", "Right-click", "The segment commands, Add segment here, Zoom to selection"),
+)
+
+
+def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
+    """(menu, keys, what) for every menu item with a shortcut, in menu order."""
+    rows = []
+    for top in menu_bar.actions():
+        menu = top.menu()
+        if menu is None:
+            continue
+        for action in menu.actions():
+            keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+            if keys and not action.isSeparator():
+                rows.append((top.text().replace("&", ""), " or ".join(keys), action.text().replace("&", "")))
+    return rows
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, menu_bar: QMenuBar, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        rows = shortcut_rows(menu_bar) + list(TIMELINE_KEYS)
+        self.table = QTableWidget(len(rows), 3)
+        self.table.setHorizontalHeaderLabels(["Where", "Keys", "What"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(640, 560)
+
+
+def open_guide() -> str | None:
+    """Open the user guide in the system's viewer; a message if it cannot be."""
+    if not GUIDE.is_file():
+        return f"The user guide is not installed here (looked for {GUIDE})."
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(GUIDE))):
+        return f"No program here opens {GUIDE}; read it in any text editor or on the project's page."
+    return None

@@ -1,0 +1,200 @@
+"""The studio's editing as a creator meets it (issue 16): gaps regenerated with their neighbours,
+several segments edited in one undo step, Undo that names what it undoes, one status line that
+says what runs, a lost sound device that stays said, and settings that refuse a writer they could
+not use. Driven through the window with the shipped model on real speech."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox  # noqa: E402
+
+from core.project import load_project  # noqa: E402
+from tests.test_studio import close, make_window, picture  # noqa: E402
+
+
+def settle(w, qtbot):
+    qtbot.waitUntil(lambda: not w.doc.stale and not w.worker.busy and not w._regen_timer.isActive(), timeout=60000)
+
+
+def click_segment(w, qtbot, index, modifier=Qt.NoModifier):
+    seg = w.doc.project.segments[index]
+    qtbot.mouseClick(w.timeline.plot.viewport(), Qt.LeftButton, modifier,
+                     pos=w.timeline.point_at((seg.start + seg.end) / 2, "lane"))
+
+
+def test_a_gap_follows_its_nearest_segment_and_is_regenerated_with_it(qtbot, tmp_path, take):
+    project = load_project(take)
+    s1 = project.segments[1]
+    project.segments[1] = replace(s1, start=s1.start + 1.0)          # a 1 s gap after the first segment
+    w = make_window(qtbot, tmp_path, project)
+    seg0, seg1 = w.doc.project.segments[:2]
+    mid = (seg0.end + seg1.start) / 2
+    before = w.doc.track.data.copy()
+    w.playback.seek((seg0.end + mid) / 2)                # the playhead in the gap, on the first segment's side
+    qtbot.waitUntil(lambda: not w._track_dirty, timeout=2000)
+    qtbot.wait(100)
+    shown = picture(w.viewport)
+    click_segment(w, qtbot, 0)
+    combo = w.inspector.emotion
+    combo.setCurrentIndex(combo.findText("surprised" if seg0.instruction.emotion != "surprised" else "sad"))
+    settle(w, qtbot)
+    fps = w.doc.fps
+    a, m, b = round(seg0.end * fps), round(mid * fps), round(seg1.start * fps)
+    after = w.doc.track.data
+    assert np.abs(after[a:m] - before[a:m]).mean() > 1e-3                 # its half of the gap: new motion
+    np.testing.assert_array_equal(after[m + 15:b], before[m + 15:b])     # the other half: untouched
+    qtbot.wait(100)
+    assert np.abs(picture(w.viewport) - shown).mean() > 0.05              # and the paused viewport shows it
+    close(w, qtbot)
+
+
+def test_several_segments_take_one_emotion_in_one_undo_step(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    before = [s.instruction for s in w.doc.project.segments]
+    click_segment(w, qtbot, 0)
+    click_segment(w, qtbot, 2, Qt.ControlModifier)
+    assert w.doc.selection == (0, 2)
+    assert "more selected" in w.inspector.title.text()
+    combo = w.inspector.emotion
+    combo.setCurrentIndex(combo.findText("sad"))
+    segs = w.doc.project.segments
+    assert segs[0].instruction.emotion == segs[2].instruction.emotion == "sad"
+    assert segs[1].instruction == before[1]
+    assert w.undo_action.text() == "&Undo Change emotion of 2 segments"
+    w.undo_action.trigger()
+    assert [s.instruction for s in w.doc.project.segments] == before
+    assert w.redo_action.text() == "&Redo Change emotion of 2 segments" and w.undo_action.text() == "&Undo"
+    settle(w, qtbot)
+    close(w, qtbot)
+
+
+def test_the_status_line_says_what_runs_and_the_inspector_only_its_own_regeneration(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    assert w.busy_label.text() == "Ready"
+    click_segment(w, qtbot, 1)
+    w.export(tmp_path / "take.mp4")
+    assert w.busy_label.text() == "Exporting take.mp4..."
+    assert not w.inspector.busy.isVisible()              # an export is not a regeneration of this segment
+    combo = w.inspector.emotion
+    combo.setCurrentIndex(combo.findText("angry" if w.doc.project.segments[1].instruction.emotion != "angry"
+                                         else "happy"))
+    qtbot.waitUntil(lambda: not w._regen_timer.isActive(), timeout=5000)
+    assert w.inspector.busy.isVisible()
+    assert w.busy_label.text().startswith("Exporting take.mp4...") and "queued" in w.busy_label.text()
+    settle(w, qtbot)
+    assert w.busy_label.text() == "Ready" and not w.inspector.busy.isVisible()
+    assert (tmp_path / "take.mp4").is_file()                    # the edit did not cancel the export
+    close(w, qtbot)
+
+
+def test_no_sound_stays_said(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    w.playback.device_error = "audio output failed (device unplugged); playing without sound"
+    qtbot.waitUntil(lambda: "unplugged" in w.sound_label.toolTip(), timeout=2000)
+    assert w.sound_label.isVisible() and w.sound_label.text() == "No sound"
+    w.statusBar().showMessage("something else")          # another message does not hide it
+    qtbot.wait(50)
+    assert w.sound_label.isVisible()
+    close(w, qtbot)
+
+
+@pytest.mark.parametrize("folder", ["", "missing", "empty"])
+def test_settings_refuse_a_model_folder_without_a_model(qtbot, tmp_path, monkeypatch, folder):
+    from studio.settings import SettingsDialog, StudioSettings
+    (tmp_path / "empty").mkdir()
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    dialog = SettingsDialog(StudioSettings())
+    qtbot.addWidget(dialog)
+    dialog.writer.setCurrentIndex(dialog.writer.findData("folder"))
+    dialog.folder.setText(str(tmp_path / folder) if folder else "")
+    dialog.show()
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok), Qt.LeftButton)
+    assert dialog.isVisible() and len(warnings) == 1           # not accepted: said why
+    assert {"": "Choose the folder", "missing": "does not exist", "empty": "no config.json"}[folder] in warnings[0]
+
+
+
+def test_frame_steps_timecode_and_a_looped_selection(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    w.playback.seek(1.0)
+    qtbot.keyClick(w, Qt.Key_Right)
+    qtbot.keyClick(w, Qt.Key_Period)
+    assert w.playback.position == pytest.approx(32 / 30)
+    qtbot.keyClick(w, Qt.Key_Comma)
+    assert w.playback.position == pytest.approx(31 / 30)
+    qtbot.waitUntil(lambda: w.time_label.text().startswith("00:00:01:01"), timeout=2000)
+    assert "frame 31 of" in w.time_label.text()
+    seg = w.doc.project.segments[1]
+    click_segment(w, qtbot, 1)
+    qtbot.keyClick(w, Qt.Key_Space, Qt.ShiftModifier)           # loop the selection
+    assert w.loop_action.isChecked() and w.playback.playing
+    seen = []
+    for _ in range(int((seg.end - seg.start) * 1.6 / 0.02)):    # past the end of the segment once
+        qtbot.wait(20)
+        seen.append(w.playback.position)
+    assert all(seg.start - 1e-6 <= t <= seg.end + 0.05 for t in seen)
+    assert any(b < a for a, b in zip(seen, seen[1:]))           # it came round
+    qtbot.keyClick(w, Qt.Key_Space, Qt.ShiftModifier)
+    assert not w.loop_action.isChecked() and w.playback.loop is None
+    close(w, qtbot)
+
+
+def test_playhead_selection_and_zoom_come_back_with_the_project(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    click_segment(w, qtbot, 0)
+    click_segment(w, qtbot, 2, Qt.ControlModifier)
+    w.timeline.set_view(1.0, 4.0)
+    w.playback.seek(2.5)
+    saved = tmp_path / "kept.avtp"
+    assert w.save_to(saved)
+    close(w, qtbot)
+    again = make_window(qtbot, tmp_path, load_project(saved), saved)
+    assert again.doc.selection == (0, 2) and again.doc.selected == 2
+    assert again.playback.position == pytest.approx(2.5)
+    assert again.timeline.view_range() == pytest.approx((1.0, 4.0), abs=0.01)
+    assert "more selected" in again.inspector.title.text()
+    close(again, qtbot)
+
+
+def test_an_empty_start_says_what_to_do_and_dialogs_remember_their_folder(qtbot, tmp_path, speech8, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    from core.project import Project
+    w = make_window(qtbot, tmp_path, Project())
+    assert w.start_page.isVisible() and not w.timeline.isVisible()
+    assert "Drop" in w.start_page.label.text()
+    asked = []
+
+    def choose(parent, title, folder, filters):
+        asked.append(folder)
+        return str(speech8), filters
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", choose)
+    qtbot.mouseClick(w.start_page.import_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: w.doc.project.audio is not None, timeout=60000)
+    assert w.timeline.isVisible() and not w.start_page.isVisible()
+    w.doc.undo_stack.setClean()
+    w.import_dialog()
+    assert asked[1] == str(speech8.parent)                     # the second dialog opens where the first ended
+    settle(w, qtbot)
+    close(w, qtbot)
+
+
+def test_menus_name_what_they_do_and_list_their_keys(qtbot, tmp_path, take):
+    from studio.help import ShortcutsDialog, shortcut_rows
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    menus = {a.text().replace("&", ""): [x.text().replace("&", "") for x in a.menu().actions() if x.text()]
+             for a in w.menuBar().actions()}
+    assert "Delete Selected Segments" not in menus["Edit"] and "Settings..." in menus["Edit"]
+    assert "Delete Selected Segments" in menus["Segment"]
+    assert {"Keyboard Shortcuts", "User Guide", "About"} <= set(menus["Help"])
+    rows = shortcut_rows(w.menuBar())
+    assert ("Segment", "S", "Split at Playhead") in rows and ("Playback", "Left or ,", "Previous Frame") in rows
+    dialog = ShortcutsDialog(w.menuBar(), w)
+    assert dialog.table.rowCount() == len(rows) + 8
+    dialog.close()
+    close(w, qtbot)

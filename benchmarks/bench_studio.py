@@ -4,7 +4,7 @@
 
 Opens a real window (Xvfb, Mesa llvmpipe) on 20 s of real speech animated by the shipped
 model and edits one ~5 s segment's emotion again and again as a user would (through the
-inspector's emotion box), first while it plays, then paused (the regeneration cache is
+inspector's emotion box), first while it plays, then paused in the segment (the cache is
 emptied before each edit, so every edit runs the model). For each edit: the time from the edit
 to the viewport having painted the regenerated motion, and the
 longest gap between two ticks of the UI clock (15 ms timer) while the worker regenerates
@@ -121,15 +121,22 @@ def main() -> None:
                 emotion = EMOTIONS[0]
             window.doc.select(index)
             window.doc.session._cache.clear()        # every edit computed, none served from the cache
+            if phase == "paused":                    # looking at the segment being edited
+                window.playback.seek((seg.start + seg.end) / 2)
+                settle = time.perf_counter() + 0.1
+                wait(app, lambda: time.perf_counter() > settle)
             app.processEvents()
             ticks.clear()
             drawn = window.viewport.frames_drawn
             frame_from = int(window.playback.position * window.doc.track.fps)
             start = time.perf_counter()
             window.inspector.emotion.setCurrentIndex(window.inspector.emotion.findText(emotion))
-            wait(app, lambda: not window.doc.stale)
-            painted = window.viewport.frames_drawn
-            wait(app, lambda: window.viewport.frames_drawn > painted)      # on screen
+            if phase == "paused":                    # nothing else paints: the first paint shows the result
+                wait(app, lambda: not window.doc.stale and window.viewport.frames_drawn > drawn)
+            else:                                    # the next paint after the result shows it
+                wait(app, lambda: not window.doc.stale)
+                painted = window.viewport.frames_drawn
+                wait(app, lambda: window.viewport.frames_drawn > painted)
             took = time.perf_counter() - start
             frame_to = int(window.playback.position * window.doc.track.fps)
             times = [start] + ticks + [time.perf_counter()]

@@ -67,10 +67,11 @@ class FaceTrack:
     def frame_at(self, t: float) -> np.ndarray:
         """The 55 values of the frame showing at time t (frame i covers [i, i + 1) / fps), clamped.
         Playback shows frames at the track's own rate, as an editor does: a 30 fps take repaints
-        30 times a second however fast the clock ticks."""
+        30 times a second however fast the clock ticks. A copy: a caller keeping it (the viewport)
+        must not see it change when the track's frames are regenerated in place."""
         if self.frames == 0:
             return np.zeros(NUM_CHANNELS, np.float32)
-        return self.data[min(max(int(t * self.fps), 0), self.frames - 1)]
+        return self.data[min(max(int(t * self.fps), 0), self.frames - 1)].copy()
 
     def resampled(self, fps: float) -> FaceTrack:
         """The same motion at another frame rate (linear interpolation per channel)."""

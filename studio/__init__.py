@@ -1,1 +1,3 @@
-"""AVI-Talking Studio desktop application (PySide6); filled by a later issue."""
+"""AVI-Talking Studio's desktop application (PySide6)."""
+
+APP = "AVI-Talking Studio"

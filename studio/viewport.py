@@ -124,8 +124,9 @@ class Viewport(QWidget):
         self.face.set_rig(rig)
 
     def show_values(self, values: np.ndarray) -> None:
-        """Pose the face; a paused playhead on the same pose draws nothing new (the CPU is the worker's)."""
-        values = np.asarray(values, np.float32)
+        """Pose the face; a paused playhead on the same pose draws nothing new (the CPU is the worker's).
+        The values are copied: an array the caller changes later must not change the pose unseen."""
+        values = np.array(values, np.float32)
         if np.array_equal(values, self.face.values):
             return
         self.face.values = values

@@ -108,7 +108,7 @@ def test_segment_edits_are_single_undo_steps(doc):
     doc.merge_with_next(0)
     assert len(doc.project.segments) == n and doc.project.segments[0].end == pytest.approx(e0)
     k = next(i for i, s in enumerate(segs) if len(s.evidence.get("words", [])) >= 2)
-    words, (sk, ek) = segs[k].evidence["words"], (segs[k].start, segs[k].end)
+    words, (_, ek) = segs[k].evidence["words"], (segs[k].start, segs[k].end)
     cut = (words[0]["end"] + words[1]["start"]) / 2
     doc.split(k, cut)
     halves = [s.evidence["words"] for s in doc.project.segments[k:k + 2]]

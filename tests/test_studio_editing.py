@@ -42,14 +42,19 @@ def test_a_gap_follows_its_nearest_segment_and_is_regenerated_with_it(qtbot, tmp
     click_segment(w, qtbot, 0)
     combo = w.inspector.emotion
     combo.setCurrentIndex(combo.findText("surprised" if seg0.instruction.emotion != "surprised" else "sad"))
+    qtbot.waitUntil(lambda: w.doc.stale and w.doc.stale[0] in {j.span for j in w._regenerations()}, timeout=5000)
+    drawn_before_result = w.viewport.frames_drawn
     settle(w, qtbot)
     fps = w.doc.fps
     a, m, b = round(seg0.end * fps), round(mid * fps), round(seg1.start * fps)
     after = w.doc.track.data
     assert np.abs(after[a:m] - before[a:m]).mean() > 1e-3                 # its half of the gap: new motion
     np.testing.assert_array_equal(after[m + 15:b], before[m + 15:b])     # the other half: untouched
-    qtbot.wait(100)
-    assert np.abs(picture(w.viewport) - shown).mean() > 0.05              # and the paused viewport shows it
+    # the paused viewport painted the new pose by itself (not only when asked for a picture)
+    qtbot.waitUntil(lambda: np.array_equal(w.viewport.values, w.doc.track.frame_at(w.playback.position)),
+                    timeout=2000)
+    qtbot.waitUntil(lambda: w.viewport.frames_drawn > drawn_before_result, timeout=2000)
+    assert np.abs(picture(w.viewport) - shown).mean() > 0.05
     close(w, qtbot)
 
 

@@ -152,6 +152,15 @@ def _shoot(out: Path, tmp: Path) -> int:
         painter.end()
         return picture
 
+    def show_centred(dialog) -> None:
+        """Show a dialog over the middle of the window, as a window manager would place it."""
+        dialog.show()
+        QTest.qWaitForWindowExposed(dialog)
+        frame = dialog.frameGeometry()
+        frame.moveCenter(window.frameGeometry().center())
+        dialog.move(frame.topLeft())
+        settle()
+
     # the docks as a user would drag them: the inspector wide enough for its controls (at its
     # first width it clips them on the right), the timeline a little lower so the evidence shows
     window.resizeDocks([window._docks["Instruction"]], [INSPECTOR_W], Qt.Horizontal)
@@ -224,12 +233,7 @@ def _shoot(out: Path, tmp: Path) -> int:
 
     # 5. Edit > Settings, the writer list open
     dialog = SettingsDialog(window.current_settings(), window)
-    dialog.show()
-    QTest.qWaitForWindowExposed(dialog)
-    frame = dialog.frameGeometry()
-    frame.moveCenter(window.frameGeometry().center())
-    dialog.move(frame.topLeft())
-    settle()
+    show_centred(dialog)
     dialog.writer.showPopup()
     popup = dialog.writer.view().window()
     QTest.qWaitForWindowExposed(popup)
@@ -287,12 +291,7 @@ def _shoot(out: Path, tmp: Path) -> int:
     settle()
     export_dialog = ExportOptionsDialog(tmp / "demo.mp4", doc.fps, doc.track.duration, (EDITED, seg.start, seg.end),
                                         window.settings, window)
-    export_dialog.show()
-    QTest.qWaitForWindowExposed(export_dialog)
-    frame = export_dialog.frameGeometry()
-    frame.moveCenter(window.frameGeometry().center())
-    export_dialog.move(frame.topLeft())
-    settle()
+    show_centred(export_dialog)
     save("export-options.png", over_window((export_dialog, True)))
     export_dialog.reject()
     settle()
@@ -300,12 +299,7 @@ def _shoot(out: Path, tmp: Path) -> int:
     # 10. Help > Keyboard Shortcuts
     from studio.help import ShortcutsDialog
     shortcuts = ShortcutsDialog(window.menuBar(), window)
-    shortcuts.show()
-    QTest.qWaitForWindowExposed(shortcuts)
-    frame = shortcuts.frameGeometry()
-    frame.moveCenter(window.frameGeometry().center())
-    shortcuts.move(frame.topLeft())
-    settle()
+    show_centred(shortcuts)
     save("shortcuts.png", over_window((shortcuts, True)))
     shortcuts.reject()
     settle()

@@ -173,6 +173,7 @@ class _Runner(QObject):
                 else:
                     self.done.emit(job, result)
             finally:
+                job.run = None                          # the snapshot it ran on goes now, whoever keeps the job
                 self._worker._finish(job)
 
 
@@ -217,7 +218,7 @@ class Worker(QObject):
         """Queue `job`, cancelling every queued or running job it supersedes; its handle."""
         runner = self._runner
         job.progress = Progress(lambda f, job=job: runner.progress.emit(job, f))
-        handle = self._handles[job] = JobHandle(job, self)
+        handle = self._handles[job] = JobHandle(job)     # no Qt parent: gone once its job ended
         with self._lock:
             dropped = [j for j in self._queue if job.supersedes(j)]
             self._queue = deque(j for j in self._queue if not job.supersedes(j))

@@ -137,6 +137,7 @@ class BackgroundWork:
     def _job_cancelled(self, job) -> None:
         if isinstance(job, Regeneration):
             self._progress.pop(job.span, None)
+            self._jobs_started.pop(job.span, None)
         self._show_busy()
 
     def _job_failed(self, job, message: str) -> None:

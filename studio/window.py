@@ -103,9 +103,9 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         self._export_dialogs: dict = {}
         self.last_regeneration_s: float | None = None
         self.import_warnings: QMessageBox | None = None     # what the last import had to say, if anything
-        # edits arriving together (keys held on the intensity slider, an undo of several) become one
-        # submission; a later edit still cancels the regeneration it overlaps (jobs: latest wins)
-        self._regen_timer = QTimer(self, singleShot=True, interval=40, timeout=self._submit_stale)
+        # edits arriving in one turn of the event loop (an undo of several) become one submission;
+        # a later edit cancels the regeneration it overlaps (jobs: latest wins)
+        self._regen_timer = QTimer(self, singleShot=True, interval=0, timeout=self._submit_stale)
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
         self._autosave_timer.start()
         build_menus(self)
@@ -213,8 +213,9 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
             self._regen_timer.start()
 
     def _track_changed(self, start: int, end: int) -> None:
+        self._track_dirty = True            # shown now, even if paused, before the curves redraw
+        self.tick()
         self.curves.set_track(self.doc.track)
-        self._track_dirty = True            # the next tick shows the new motion even if paused
 
     def _selection_changed(self, index: int) -> None:
         segs = self.doc.project.segments

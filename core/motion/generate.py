@@ -100,7 +100,7 @@ def regenerate_segment(bundle: MotionBundle, track: FaceTrack, speech: np.ndarra
 
 def regenerate_frames(bundle: MotionBundle, track: FaceTrack, speech: np.ndarray, seg_embeddings: np.ndarray,
                       seg_bounds: np.ndarray, start: int, end: int, *, seed: int = 0, steps: int = 8,
-                      guidance: float = 2.0, margin_s: float = 1.0, blend_s: float = 0.5,
+                      guidance: float = 2.0, margin_s: float = 0.5, blend_s: float = 0.5,
                       callback: Callback | None = None) -> FaceTrack:
     """A new track where only frames [start, end) changed, under the segments' instructions.
 

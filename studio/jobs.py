@@ -19,6 +19,7 @@ in submission order; the UI thread never runs a model.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import traceback
 import weakref
@@ -139,6 +140,19 @@ def leave_a_core_to_the_ui() -> int:
     return before
 
 
+SWITCH_INTERVAL_S = 0.001
+
+
+def share_the_gil_finely() -> float:
+    """The sampler releases the GIL inside each torch op and takes it back between them, about a
+    thousand times a regeneration; while the face plays, the UI thread's Python holds it, and
+    at Python's default switch interval (5 ms) each hand-back can wait that long. A 1 ms
+    interval lets the worker back in sooner. Returns the interval before."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SWITCH_INTERVAL_S))
+    return before
+
+
 class _Runner(QObject):
     done = Signal(object, object)        # job, result
     error = Signal(object, str)          # job, message
@@ -199,6 +213,7 @@ class Worker(QObject):
         self._queue: deque[Job] = deque()
         self._running: Job | None = None
         self._handles: dict[Job, JobHandle] = {}       # UI thread only
+        self._switch_before = share_the_gil_finely()
         self._thread = QThread()
         self._thread.setObjectName("avitalk-worker")
         self._runner = _Runner(self)
@@ -268,6 +283,7 @@ class Worker(QObject):
         if self._runner._threads_before is not None:
             import torch
             torch.set_num_threads(self._runner._threads_before)
+        sys.setswitchinterval(self._switch_before)
 
     def _done(self, job: Job, result) -> None:
         self.finished.emit(job, result)

@@ -3,6 +3,7 @@ several segments edited in one undo step, Undo that names what it undoes, one st
 says what runs, a lost sound device that stays said, and settings that refuse a writer they could
 not use. Driven through the window with the shipped model on real speech."""
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -202,4 +203,23 @@ def test_menus_name_what_they_do_and_list_their_keys(qtbot, tmp_path, take):
     dialog = ShortcutsDialog(w.menuBar(), w)
     assert dialog.table.rowCount() == len(rows) + 8
     dialog.close()
+    close(w, qtbot)
+
+
+def test_a_split_shows_each_half_with_its_own_words(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    k = next(i for i, s in enumerate(w.doc.project.segments) if len(s.evidence.get("words", [])) >= 2)
+    words = w.doc.project.segments[k].evidence["words"]
+    cut = (words[0]["end"] + words[1]["start"]) / 2
+    click_segment(w, qtbot, k)
+    w.playback.seek(cut)
+    qtbot.keyClick(w, Qt.Key_S)                          # Segment > Split at Playhead
+    assert w.undo_action.text() == f"&Undo Split segment {k + 1}"
+    shown = []
+    for half in (k, k + 1):
+        click_segment(w, qtbot, half)
+        shown.append(w.inspector.words.text())
+    plain = [re.sub(r"<[^>]+>", " ", text).split() for text in shown]
+    assert plain[0] == [words[0]["text"].strip()]                          # the first word alone
+    assert plain[1] == [x["text"].strip() for x in words[1:]]               # and the rest
     close(w, qtbot)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QSurfaceFormat, QUndoCommand
+from PySide6.QtGui import QSurfaceFormat
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.instruct import DEFAULT_WRITER
@@ -114,7 +114,7 @@ def offer_recovery(window: MainWindow) -> None:
                                                "was found. Recover it?")
     if answer == QMessageBox.Yes:
         window.set_project(load_project(r.path), r.original)
-        window.doc.undo_stack.push(QUndoCommand("Recover unsaved work"))    # marks it unsaved
+        window.doc.undo_stack.resetClean()      # unsaved, with nothing to undo: Undo cannot make it look saved
         window._update_title()
     else:
         r.path.unlink(missing_ok=True)

@@ -33,10 +33,14 @@ class Recovery:
     saved_at: float            # time.time() of the autosave
 
 
+_SESSION = f"untitled-{os.getpid()}-{int(time.time())}"     # this run's unsaved projects
+
+
 def slot(original: str | os.PathLike | None, folder: Path | None = None) -> Path:
-    """The autosave file for a project saved at `original` (None: an unsaved new project)."""
+    """The autosave file for a project saved at `original` (None: an unsaved new project, one
+    file per running studio, so two studios never overwrite each other's unsaved work)."""
     name = Path(original).stem if original else "untitled"
-    digest = hashlib.sha1(str(Path(original).resolve() if original else "untitled").encode()).hexdigest()[:10]
+    digest = hashlib.sha1(str(Path(original).resolve() if original else _SESSION).encode()).hexdigest()[:10]
     return (folder or autosave_dir()) / f"{name}-{digest}.avtp"
 
 

@@ -22,9 +22,10 @@ VIDEO_SIZES = ((1280, 720), (1920, 1080), (720, 720))      # the first is the re
 
 
 class ExportOptionsDialog(QDialog):
-    def __init__(self, path: Path, fps: float, duration: float, selected: tuple[int, float, float] | None,
+    def __init__(self, path: Path, fps: float, duration: float, selected: tuple[str, float, float] | None,
                  settings: QSettings, parent: QWidget | None = None):
-        """`fps` and `duration`: the take's; `selected`: (index, start, end) of the selected segment, if any."""
+        """`fps` and `duration`: the take's; `selected`: (what, start, end) of the selected segments, if any
+        ("segment 3" or "segments 3-5")."""
         super().__init__(parent)
         self.setWindowTitle(f"Export {path.name}")
         self.settings = settings
@@ -35,8 +36,8 @@ class ExportOptionsDialog(QDialog):
         self.range = QComboBox()
         self.range.addItem(f"Whole take (0.00-{duration:.2f} s)", "take")
         if selected is not None:
-            index, start, end = selected
-            self.range.addItem(f"Selected segment {index + 1} ({start:.2f}-{end:.2f} s)", "selection")
+            what, start, end = selected
+            self.range.addItem(f"Selected {what} ({start:.2f}-{end:.2f} s)", "selection")
         self.size = QComboBox()
         for w, h in VIDEO_SIZES:
             self.size.addItem(f"{w} x {h}", f"{w}x{h}")

@@ -117,8 +117,12 @@ class FileCommands:
         if self.doc.track is None:
             QMessageBox.information(self, APP, "There is no animation to export yet.")
             return
-        name = (self.doc.path.stem if self.doc.path else "take") + self.settings.value("export/suffix", ".fbx")
-        path, chosen = self._ask_path("exports", "Export", ";;".join(EXPORTS), save_as=name, with_filter=True)
+        suffix = str(self.settings.value("export/suffix", ".fbx"))
+        suffix = suffix if suffix in EXPORTS.values() else ".fbx"
+        name = (self.doc.path.stem if self.doc.path else "take") + suffix
+        kind = next(k for k, v in EXPORTS.items() if v == suffix)
+        path, chosen = self._ask_path("exports", "Export", ";;".join(EXPORTS), save_as=name, with_filter=True,
+                                      selected_filter=kind)
         if not path:
             return
         suffix = EXPORTS.get(chosen, Path(path).suffix.lower())
@@ -126,9 +130,11 @@ class FileCommands:
             path += suffix
         self.settings.setValue("export/suffix", Path(path).suffix.lower())
         selected = None
-        if self.doc.selected >= 0:
-            segment = self.doc.project.segments[self.doc.selected]
-            selected = (self.doc.selected, segment.start, segment.end)
+        chosen_segments = [self.doc.project.segments[i] for i in self.doc.selection]
+        if chosen_segments:
+            first, last = self.doc.selection[0] + 1, self.doc.selection[-1] + 1
+            what = f"segment {first}" if first == last else f"segments {first}-{last}"
+            selected = (what, min(x.start for x in chosen_segments), max(x.end for x in chosen_segments))
         dialog = ExportOptionsDialog(Path(path), self.doc.track.fps, self.doc.track.duration, selected,
                                      self.settings, self)
         if dialog.exec():
@@ -197,13 +203,14 @@ class FileCommands:
         self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
 
     def _ask_path(self, kind: str, title: str, filters: str, save_as: str | None = None,
-                  with_filter: bool = False):
+                  with_filter: bool = False, selected_filter: str = ""):
         """A file dialog that opens in the folder the user last used for this kind of file."""
         folder = str(self.settings.value(f"folders/{kind}", str(Path.home())))
         if save_as is None:
             path, chosen = QFileDialog.getOpenFileName(self, title, folder, filters)
         else:
-            path, chosen = QFileDialog.getSaveFileName(self, title, str(Path(folder) / save_as), filters)
+            path, chosen = QFileDialog.getSaveFileName(self, title, str(Path(folder) / save_as), filters,
+                                                       selected_filter)
         if path:
             self.settings.setValue(f"folders/{kind}", str(Path(path).parent))
         return (path, chosen) if with_filter else path

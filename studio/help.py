@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenuBar, QTableWidget, QTableWidgetItem, QVBoxLayout
 
@@ -20,6 +20,7 @@ TIMELINE_KEYS = (
     ("Timeline", "Wheel / Shift+wheel", "Zoom around the mouse / pan"),
     ("Timeline", "+ / - / 0", "Zoom in / out around the playhead / show the whole take"),
     ("Timeline", "Escape", "Select none (or cancel a drag)"),
+    ("Timeline", "Backspace", "Delete the selected segments (as Delete)"),
     ("Timeline", "Right-click", "The segment commands, Add segment here, Zoom to selection"),
 )
 
@@ -34,7 +35,8 @@ def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
         for action in menu.actions():
             keys = [k.toString(QKeySequence.NativeText) for k in action.shortcuts() if not k.isEmpty()]
             if keys and not action.isSeparator():
-                rows.append((top.text().replace("&", ""), " or ".join(keys), action.text().replace("&", "")))
+                what = action.statusTip() or action.text().replace("&", "")     # Undo and Redo: not their edit
+                rows.append((top.text().replace("&", ""), " or ".join(keys), what))
     return rows
 
 
@@ -52,6 +54,7 @@ class ShortcutsDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

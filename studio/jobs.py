@@ -257,10 +257,14 @@ class Worker(QObject):
             self._cancelled(j)
 
     def cancel_all(self) -> None:
+        self.cancel_where(lambda job: True)
+
+    def cancel_where(self, doomed: Callable[[Job], bool]) -> None:
+        """Cancel every queued or running job for which `doomed(job)` holds."""
         with self._lock:
-            dropped = list(self._queue)
-            self._queue.clear()
-            if self._running is not None:
+            dropped = [j for j in self._queue if doomed(j)]
+            self._queue = deque(j for j in self._queue if not doomed(j))
+            if self._running is not None and doomed(self._running):
                 self._running.progress.cancelled.set()
         for j in dropped:
             self._cancelled(j)

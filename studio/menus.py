@@ -29,6 +29,8 @@ def build_menus(window) -> None:
     window.undo_action = add_action(window, m, "&Undo", lambda: window.doc.undo_stack.undo(), QKeySequence.Undo)
     window.redo_action = add_action(window, m, "&Redo", lambda: window.doc.undo_stack.redo(), "Ctrl+Y")
     window.redo_action.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
+    window.undo_action.setStatusTip("Undo the last edit")
+    window.redo_action.setStatusTip("Redo the edit undone last")
     m.addSeparator()
     add_action(window, m, "Select &All Segments", window.select_all, QKeySequence.SelectAll)
     m.addSeparator()

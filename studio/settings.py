@@ -80,7 +80,12 @@ class SettingsDialog(QDialog):
             self.folder.setText(settings.writer)
         form = QFormLayout(self)
         form.addRow("Instructions written by", self.writer)
-        form.addRow("Model folder", self.folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        self.folder_browse = QPushButton("Browse...")
+        self.folder_browse.clicked.connect(self._browse_folder)
+        folder_row.addWidget(self.folder_browse)
+        form.addRow("Model folder", folder_row)
         form.addRow("Endpoint URL", self.url)
         form.addRow("Endpoint model", self.model)
         form.addRow("Imports start from", self.baseline)
@@ -98,6 +103,7 @@ class SettingsDialog(QDialog):
     def _enable(self) -> None:
         key = self.writer.currentData()
         self.folder.setEnabled(key == "folder")
+        self.folder_browse.setEnabled(key == "folder")
         self.url.setEnabled(key == "endpoint")
         self.model.setEnabled(key == "endpoint")
 
@@ -122,6 +128,11 @@ class SettingsDialog(QDialog):
             QMessageBox.warning(self, "Settings", problem)
             return
         super().accept()
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Local transformers model folder", self.folder.text())
+        if path:
+            self.folder.setText(path)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Preview head", "", "glTF binary (*.glb)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-TEXT = ("<b>Start with a voice recording.</b><br>Drop a WAV, FLAC, OGG or MP3 file here, or import one: "
+TEXT = ("<b>Start with a voice recording.</b><br>Drop a WAV, FLAC, OGG, MP3 or AIFF file here, or import one: "
         "the studio listens to it, writes an instruction for each stretch of speech and animates the face. "
         "<br>Then edit the instructions on the timeline that appears here.")
 
@@ -34,3 +34,11 @@ class StartPage(QWidget):
         layout.addWidget(self.label)
         layout.addLayout(buttons)
         layout.addStretch(1)
+
+    def set_listening(self, name: str | None) -> None:
+        """While a recording is imported: say so, and offer nothing to click; None: the invitation."""
+        self.label.setText(TEXT if name is None else
+                           f"<b>Listening to {name}...</b><br>Its instructions appear on the timeline here "
+                           "when the studio has heard it, then the face is animated.")
+        self.import_button.setEnabled(name is None)
+        self.open_button.setEnabled(name is None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QTimer, Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QComboBox, QDockWidget, QLabel, QMainWindow,
+                               QMessageBox, QVBoxLayout, QWidget)
 
 from core.arkit import NUM_CHANNELS
 from core.face import load_rig
@@ -22,7 +23,7 @@ from studio.document import Document
 from studio.files import FileCommands
 from studio.help import ShortcutsDialog, open_guide
 from studio.inspector import Inspector
-from studio.jobs import Worker
+from studio.jobs import Export, Worker
 from studio.live import LivePanel
 from studio.menus import build_menus
 from studio.meter import Meter
@@ -40,6 +41,34 @@ def _valid_baseline(value) -> str:
         return Baseline.parse(str(value)).name if value else "auto"
     except ValueError:
         return "auto"
+
+
+class KeysToControls(QObject):
+    """The window's one-key shortcuts (S splits, Left steps a frame...) give way to the control
+    that has the keyboard focus for the keys it uses: letters choose in an emotion box, arrows
+    move a slider or a spin box. Keys with Ctrl or Alt, and keys the control does not use (Space
+    plays), stay the window's."""
+
+    SLIDER = {Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown,
+              Qt.Key_Home, Qt.Key_End}
+    SPIN = SLIDER | {Qt.Key_Backspace, Qt.Key_Delete, Qt.Key_Minus, Qt.Key_Period, Qt.Key_Comma}
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.ShortcutOverride and self.uses(obj, event):
+            event.accept()                  # the control gets the key press, not the shortcut
+        return False
+
+    def uses(self, control, event) -> bool:
+        if event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
+            return False
+        key, text = event.key(), event.text()
+        if isinstance(control, QComboBox):
+            return key in (Qt.Key_Up, Qt.Key_Down) or (text.isalnum() and len(text) == 1)
+        if isinstance(control, QAbstractSpinBox):
+            return key in self.SPIN or text.isdigit()
+        if isinstance(control, QAbstractSlider):
+            return key in self.SLIDER
+        return False
 
 
 class MainWindow(FileCommands, BackgroundWork, QMainWindow):
@@ -109,6 +138,10 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         self._autosave_timer = QTimer(self, interval=autosave.AUTOSAVE_S * 1000, timeout=self.autosave)
         self._autosave_timer.start()
         build_menus(self)
+        self._keys = KeysToControls(self)
+        for kind in (QComboBox, QAbstractSlider, QAbstractSpinBox):
+            for control in self.findChildren(kind):
+                control.installEventFilter(self._keys)
         self._connect()
         self._shown: tuple | None = None    # (frame index, duration) the clock showed last
         self._track_dirty = True
@@ -159,7 +192,8 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         self.start_page.openRequested.connect(self.open_dialog)
 
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
-        self.worker.cancel_all()
+        """Show and edit `project`; the model work of the one before stops (an export of it goes on)."""
+        self.worker.cancel_where(lambda job: not isinstance(job, Export))
         self.doc = Document(project, path, self)
         self.doc.segmentsChanged.connect(self._segments_changed)
         self.doc.staleChanged.connect(self._stale_changed)
@@ -287,11 +321,12 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         self.playback.step(frames, self.doc.fps)
 
     def toggle_loop(self) -> None:
-        """Loop the selected segments' span (checked), or play on (unchecked). Without a selection
+        """Loop the selected segments' span (checked), or stop (unchecked). Without a selection
         there is nothing to loop: said, and the item stays unchecked."""
         segs = [self.doc.project.segments[i] for i in self.doc.selection]
         if not self.loop_action.isChecked():
             self.playback.set_loop(None)
+            self.playback.pause()
             return
         if not segs:
             self.loop_action.setChecked(False)
@@ -407,7 +442,8 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         self.timeline.set_playhead(t)
         self.curves.set_playhead(t)
         total = track.frames if track is not None else int(round(self.playback.duration * fps))
-        self.time_label.setText(f"{format_timecode(t, fps)}  frame {int(t * fps + 1e-6)} of {total}")
+        frame = min(int(t * fps + 1e-6), total - 1) + 1 if total else 0       # counted from 1, as editors do
+        self.time_label.setText(f"{format_timecode(t, fps)}  frame {frame} of {total}")
 
     def _show_sound(self) -> None:
         error = self.playback.device_error or ""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
+from core.project import Project
 from core.track import FaceTrack
 from studio import APP
 from studio.jobs import Animation, Export, Import, Regeneration, Rewrite
@@ -23,8 +24,9 @@ def _bundle():
     return load_default_model()
 
 
-def busy_text(jobs: list, live: bool = False) -> str:
-    """The status line for the worker's jobs (the running one first): what it does, or "Ready"."""
+def busy_text(jobs: list, live: bool = False, regenerating: int = 0) -> str:
+    """The status line for the worker's jobs (the running one first): what it does, or "Ready".
+    `regenerating`: how many segments the pending regenerations touch."""
     if not jobs:
         return "Performing live" if live else "Ready"
     job = jobs[0]
@@ -37,8 +39,8 @@ def busy_text(jobs: list, live: bool = False) -> str:
     elif isinstance(job, Rewrite):
         text = f"Rewriting segment {job.index + 1}..."
     else:
-        n = sum(isinstance(j, Regeneration) for j in jobs)
-        text = f"Regenerating {n} span{'' if n == 1 else 's'}..."
+        n = regenerating or 1
+        text = f"Regenerating {n} segment{'' if n == 1 else 's'}..."
     more = len(jobs) - 1 if not isinstance(job, Regeneration) else sum(not isinstance(j, Regeneration) for j in jobs)
     return text + (f" (+{more} queued)" if more else "")
 
@@ -83,6 +85,8 @@ class BackgroundWork:
             result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
                                          baseline=baseline, progress=lambda name, f: progress.report(0.9 * f))
             return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings)
+        self.set_project(Project(), None)          # what was open is gone (the user said so): not editable meanwhile
+        self.start_page.set_listening(path.name)
         self.worker.submit(Import(run, path=path))
         self._show_busy()
 
@@ -110,6 +114,7 @@ class BackgroundWork:
             self._segments_changed()
         elif isinstance(job, Import):
             project, warnings = result
+            self.start_page.set_listening(None)
             self.set_project(project, None)
             self.doc.undo_stack.resetClean()
             self._update_title()
@@ -135,6 +140,8 @@ class BackgroundWork:
         self._show_busy()
 
     def _job_cancelled(self, job) -> None:
+        if isinstance(job, Import):
+            self.start_page.set_listening(None)
         if isinstance(job, Regeneration):
             self._progress.pop(job.span, None)
             self._jobs_started.pop(job.span, None)
@@ -145,6 +152,7 @@ class BackgroundWork:
             return
         self.statusBar().showMessage(f"The {job.name} failed: {message}", 15000)
         if isinstance(job, Import):
+            self.start_page.set_listening(None)
             QMessageBox.warning(self, APP, f"The import of {job.path.name} failed:\n{message}")
         self._show_busy()
 
@@ -166,7 +174,10 @@ class BackgroundWork:
         """One line says what the worker does (or "Ready"), and the inspector says "regenerating"
         only while the segment it shows is."""
         jobs = self.worker.pending()
-        self.busy_label.setText(busy_text(jobs, self._live))
+        fps, spans = self.doc.fps if self.doc is not None else 30.0, [j.span for j in self._regenerations()]
+        touched = sum(any(sp.start < round(x.end * fps) and round(x.start * fps) < sp.end for sp in spans)
+                      for x in (self.doc.project.segments if self.doc is not None else []))
+        self.busy_label.setText(busy_text(jobs, self._live, touched))
         self.busy_bar.setVisible(bool(jobs))
         seg = self.doc.project.segments[self.doc.selected] if self.doc is not None and self.doc.selected >= 0 else None
         if seg is not None:

@@ -135,7 +135,7 @@ def test_frame_steps_timecode_and_a_looped_selection(qtbot, tmp_path, take):
     qtbot.keyClick(w, Qt.Key_Comma)
     assert w.playback.position == pytest.approx(31 / 30)
     qtbot.waitUntil(lambda: w.time_label.text().startswith("00:00:01:01"), timeout=2000)
-    assert "frame 31 of" in w.time_label.text()
+    assert "frame 32 of" in w.time_label.text()                 # frames counted from 1
     seg = w.doc.project.segments[1]
     click_segment(w, qtbot, 1)
     qtbot.keyClick(w, Qt.Key_Space, Qt.ShiftModifier)           # loop the selection
@@ -147,7 +147,9 @@ def test_frame_steps_timecode_and_a_looped_selection(qtbot, tmp_path, take):
     assert all(seg.start - 1e-6 <= t <= seg.end + 0.05 for t in seen)
     assert any(b < a for a, b in zip(seen, seen[1:]))           # it came round
     qtbot.keyClick(w, Qt.Key_Space, Qt.ShiftModifier)
-    assert not w.loop_action.isChecked() and w.playback.loop is None
+    assert not w.loop_action.isChecked() and w.playback.loop is None and not w.playback.playing
+    qtbot.keyClick(w, Qt.Key_End)
+    qtbot.waitUntil(lambda: w.time_label.text().endswith(f"frame {w.doc.frames} of {w.doc.frames}"), timeout=2000)
     close(w, qtbot)
 
 
@@ -181,6 +183,8 @@ def test_an_empty_start_says_what_to_do_and_dialogs_remember_their_folder(qtbot,
         return str(speech8), filters
     monkeypatch.setattr(QFileDialog, "getOpenFileName", choose)
     qtbot.mouseClick(w.start_page.import_button, Qt.LeftButton)
+    assert "Listening to speech.wav" in w.start_page.label.text() and not w.start_page.import_button.isEnabled()
+    assert w.busy_label.text() == "Listening to speech.wav..."
     qtbot.waitUntil(lambda: w.doc.project.audio is not None, timeout=60000)
     assert w.timeline.isVisible() and not w.start_page.isVisible()
     w.doc.undo_stack.setClean()
@@ -191,7 +195,7 @@ def test_an_empty_start_says_what_to_do_and_dialogs_remember_their_folder(qtbot,
 
 
 def test_menus_name_what_they_do_and_list_their_keys(qtbot, tmp_path, take):
-    from studio.help import ShortcutsDialog, shortcut_rows
+    from studio.help import TIMELINE_KEYS, ShortcutsDialog, shortcut_rows
     w = make_window(qtbot, tmp_path, load_project(take), take)
     menus = {a.text().replace("&", ""): [x.text().replace("&", "") for x in a.menu().actions() if x.text()]
              for a in w.menuBar().actions()}
@@ -201,7 +205,8 @@ def test_menus_name_what_they_do_and_list_their_keys(qtbot, tmp_path, take):
     rows = shortcut_rows(w.menuBar())
     assert ("Segment", "S", "Split at Playhead") in rows and ("Playback", "Left or ,", "Previous Frame") in rows
     dialog = ShortcutsDialog(w.menuBar(), w)
-    assert dialog.table.rowCount() == len(rows) + 8
+    assert dialog.table.rowCount() == len(rows) + len(TIMELINE_KEYS)
+    assert ("Edit", "Ctrl+Z", "Undo the last edit") in rows
     dialog.close()
     close(w, qtbot)
 
@@ -222,4 +227,68 @@ def test_a_split_shows_each_half_with_its_own_words(qtbot, tmp_path, take):
     plain = [re.sub(r"<[^>]+>", " ", text).split() for text in shown]
     assert plain[0] == [words[0]["text"].strip()]                          # the first word alone
     assert plain[1] == [x["text"].strip() for x in words[1:]]               # and the rest
+    close(w, qtbot)
+
+
+def test_keys_go_to_the_focused_control_before_the_window_shortcuts(qtbot, tmp_path, take):
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    click_segment(w, qtbot, 1)
+    seg = w.doc.project.segments[1]
+    w.playback.seek((seg.start + seg.end) / 2)              # S here would split segment 2
+    n = len(w.doc.project.segments)
+    combo = w.inspector.emotion
+    combo.setFocus()
+    qtbot.waitUntil(combo.hasFocus, timeout=2000)
+    qtbot.keyClick(combo, Qt.Key_S, Qt.NoModifier, delay=-1)  # type-ahead: "sad" (or "surprised")
+    assert len(w.doc.project.segments) == n
+    assert w.doc.project.segments[1].instruction.emotion in ("sad", "surprised")
+    slider = w.inspector.intensity
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=2000)
+    before, at = slider.value(), w.playback.position
+    qtbot.keyClick(slider, Qt.Key_Left if before > 0 else Qt.Key_Right)
+    assert slider.value() != before and w.playback.position == at     # the slider moved, not the playhead
+    assert w.doc.undo_stack.count() == 2                               # the emotion, then the intensity
+    qtbot.keyClick(slider, Qt.Key_Z, Qt.ControlModifier)              # Ctrl keys stay the window's: undo
+    assert w.doc.undo_stack.index() == 1 and w.redo_action.isEnabled()
+    settle(w, qtbot)
+    close(w, qtbot)
+
+
+def test_recovered_work_cannot_be_undone_into_looking_saved(qtbot, tmp_path, take, monkeypatch):
+    from studio import autosave
+    from studio.app import offer_recovery
+    project = load_project(take)
+    autosave.write(project, None, tmp_path / "autosave")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    w = make_window(qtbot, tmp_path)
+    offer_recovery(w)
+    assert w.windowTitle().startswith("untitled*") and not w.undo_action.isEnabled()
+    qtbot.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
+    assert w.windowTitle().startswith("untitled*")
+    close(w, qtbot)
+
+
+def test_export_offers_the_span_of_several_selected_segments(qtbot, tmp_path, take, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    from studio.export_dialog import ExportOptionsDialog
+    w = make_window(qtbot, tmp_path, load_project(take), take)
+    click_segment(w, qtbot, 0)
+    click_segment(w, qtbot, 2, Qt.ShiftModifier)
+    seen = {}
+
+    def ask(parent, title, path, filters, selected):
+        seen["filter"] = selected
+        return "", ""
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    w.settings.setValue("export/suffix", ".csv")
+    w.export_dialog()
+    assert seen["filter"] == "Live Link Face CSV (*.csv)"                 # the type offered is the last one used
+    segs = w.doc.project.segments
+    dialog = ExportOptionsDialog(tmp_path / "t.csv", 30.0, 8.0, ("segments 1-3", segs[0].start, segs[2].end),
+                                 w.settings, w)
+    texts = [dialog.range.itemText(i) for i in range(dialog.range.count())]
+    assert f"Selected segments 1-3 ({segs[0].start:.2f}-{segs[2].end:.2f} s)" in texts
+    dialog.range.setCurrentIndex(1)
+    assert (dialog.options().start, dialog.options().end) == (segs[0].start, segs[2].end)
     close(w, qtbot)

@@ -98,6 +98,7 @@ class Saved:
     frames: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
     stale: list[Span] = field(default_factory=list)
     selection: tuple[int, ...] = ()
+    primary: int = -1
 
 
 def territories(segments: Sequence[Segment], duration: float) -> list[tuple[float, float]]:
@@ -128,6 +129,11 @@ def retime_limits(segments: Sequence[Segment], index: int, duration: float) -> t
     lo = segments[index - 1].end if index > 0 else 0.0
     hi = segments[index + 1].start if index + 1 < len(segments) else duration
     return lo, hi
+
+
+def _timing_and_words(s: Segment) -> tuple:
+    """What a segment's motion is made from."""
+    return (s.start, s.end, s.instruction.text, s.seed)
 
 
 def can_split(segment: Segment, t: float) -> bool:
@@ -313,8 +319,7 @@ class EditSession:
     def apply(self, change: Change) -> Saved:
         """Make `change` the project's state; returns what `revert` needs to undo it exactly."""
         saved = self._snapshot(change.spans)
-        self.project.segments = list(change.after)
-        self._clip_selection()
+        self._replace_segments(change.after)
         if self.track is not None:
             for start, end, seed in change.spans:
                 self._invalidate(self._frames(start), self._frames(end), seed)
@@ -325,8 +330,8 @@ class EditSession:
     def revert(self, change: Change, saved: Saved) -> None:
         """Undo `change`: the segments, the motion and the stale marks exactly as before it (stale
         spans computed since come from the cache)."""
-        self.project.segments = list(change.before)
-        self._clip_selection()
+        self._replace_segments(change.before)
+        self.select(saved.selection, saved.primary if saved.primary in saved.selection else None)
         for a, b, data in saved.frames:
             self.track.data[a:b] = data
             self.track_changed.emit(a, b)
@@ -350,6 +355,9 @@ class EditSession:
         segments = copy.deepcopy(self.segments)
         settings = copy.deepcopy(self.project.settings)
         features = self.project.speech_features
+        if features is None:
+            raise ValueError("this take holds no analysis of its speech (a project saved without it), so its "
+                             "segments cannot be regenerated; import the recording again to edit it")
         track = FaceTrack(self.track.fps, self.track.data.copy())
 
         def run(bundle, callback=None) -> np.ndarray:
@@ -372,12 +380,20 @@ class EditSession:
         self.stale_changed.emit()
         return True
 
-    def replace_track(self, track: FaceTrack) -> None:
-        """A whole new performance (first generation, or a settings change): the cache restarts."""
+    def replace_track(self, track: FaceTrack, made_from: Sequence[Segment] | None = None) -> None:
+        """A whole new performance (first generation, or a settings change): the cache restarts.
+        `made_from`: the segments it was generated from; a segment edited since (while the take
+        was being animated) goes stale with its territory instead of passing as ready."""
         self.project.tracks[MAIN_TRACK] = track
         self.stale.clear()
         self._cache.clear()
-        self._seed_cache()
+        made = {_timing_and_words(s) for s in made_from} if made_from is not None else None
+        for (lo, hi), s in zip(territories(self.segments, self.duration), self.segments):
+            a, b = self._frames(lo), self._frames(hi)
+            if made is None or _timing_and_words(s) in made:
+                self._remember(self._key(a, b, s.seed), self.track.data[a:b].copy())
+            elif b > a:
+                self.stale.append(Span(a, b, s.seed, self._key(a, b, s.seed)))
         self.track_changed.emit(0, track.frames)
         self.stale_changed.emit()
 
@@ -399,11 +415,19 @@ class EditSession:
         after[index] = replace(after[index], **changes)
         return after
 
-    def _clip_selection(self) -> None:
-        n = len(self.segments)
-        if any(i >= n for i in self.selection) or self.primary >= n:
-            kept = [i for i in self.selection if i < n]
-            self.select(kept or ([n - 1] if n and self.primary >= 0 else []))
+    def _replace_segments(self, segments: list[Segment]) -> None:
+        """The new segment list. An edit that keeps the count keeps the selection; one that adds or
+        removes segments keeps the segments the selection held (the very same values), so a
+        delete never leaves other segments selected in their place."""
+        if len(segments) == len(self.segments):
+            self.project.segments = list(segments)
+            return
+        chosen = [self.segments[i] for i in self.selection]
+        primary = self.segments[self.primary] if 0 <= self.primary < len(self.segments) else None
+        self.project.segments = list(segments)
+        kept = [j for j, s in enumerate(self.segments) if any(s is c for c in chosen)]
+        current = next((j for j, s in enumerate(self.segments) if s is primary), None)
+        self.select(kept, current)
 
     def _snapshot(self, spans: list[tuple[float, float, int]]) -> Saved:
         frames = []
@@ -411,7 +435,7 @@ class EditSession:
             for start, end, _ in spans:
                 a, b = self._frames(start), self._frames(end)
                 frames.append((a, b, self.track.data[a:b].copy()))
-        return Saved(frames, list(self.stale), self.selection)
+        return Saved(frames, list(self.stale), self.selection, self.primary)
 
     def _invalidate(self, start: int, end: int, seed: int) -> None:
         if end <= start:

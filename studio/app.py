@@ -116,6 +116,10 @@ def offer_recovery(window: MainWindow) -> None:
         window.set_project(load_project(r.path), r.original)
         window.doc.undo_stack.resetClean()      # unsaved, with nothing to undo: Undo cannot make it look saved
         window._update_title()
+        window.autosave()                       # kept under this run's name now, so it is offered once
+        if r.path != autosave.slot(r.original, window.autosave_folder):
+            r.path.unlink(missing_ok=True)
+            r.path.with_suffix(".json").unlink(missing_ok=True)
     else:
         r.path.unlink(missing_ok=True)
         r.path.with_suffix(".json").unlink(missing_ok=True)

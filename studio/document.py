@@ -141,8 +141,14 @@ class Document(QObject):
     def apply_result(self, span: Span, frames: np.ndarray) -> bool:
         return self.session.apply_result(span, frames)
 
-    def replace_track(self, track) -> None:
-        self.session.replace_track(track)
+    def replace_track(self, track, made_from=None) -> None:
+        """A new performance of the whole take. The undo history restarts: its steps hold motion
+        of the performance before, which undo must not bring back (unsaved work stays marked)."""
+        dirty = not self.undo_stack.isClean()
+        self.undo_stack.clear()
+        if dirty:
+            self.undo_stack.resetClean()
+        self.session.replace_track(track, made_from)
 
     # --- internals ---------------------------------------------------------------------------
     def _push(self, change: Change | None) -> None:

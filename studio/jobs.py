@@ -84,9 +84,11 @@ class _TakeWork(Job):
 
 @dataclass(eq=False)
 class Animation(_TakeWork):
-    """Stage 2 over the whole take of the document `owner`."""
+    """Stage 2 over the whole take of the document `owner`, from its segments as they were
+    (`segments`: an edit made meanwhile is regenerated after it)."""
 
     owner: Any = None
+    segments: list = field(default_factory=list)
     name = "animation"
 
 
@@ -275,9 +277,10 @@ class Worker(QObject):
             return self._running is not None or bool(self._queue)
 
     def pending(self) -> list[Job]:
-        """The running job, then the queued ones."""
+        """The running job (unless it has been cancelled and is only winding down), then the queued ones."""
         with self._lock:
-            return ([self._running] if self._running else []) + list(self._queue)
+            running = self._running is not None and not self._running.progress.cancelled.is_set()
+            return ([self._running] if running else []) + list(self._queue)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Cancel everything and stop the thread (the window calls this on close)."""

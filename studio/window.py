@@ -194,6 +194,9 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
         """Show and edit `project`; the model work of the one before stops (an export of it goes on)."""
         self.worker.cancel_where(lambda job: not isinstance(job, Export))
+        if self.doc is not None:            # its take, motion cache and undo history go with it
+            self.doc.setParent(None)
+            self.doc.deleteLater()
         self.doc = Document(project, path, self)
         self.doc.segmentsChanged.connect(self._segments_changed)
         self.doc.staleChanged.connect(self._stale_changed)
@@ -375,9 +378,16 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         return next((i for i, s in enumerate(self.doc.project.segments) if s.start <= t < s.end), -1)
 
     def split_selected(self) -> None:
+        from core.editing import MIN_SEGMENT_S, can_split
         i = self._target_segment()
-        if i >= 0:
-            self.doc.split(i, self.playback.position)
+        if i < 0:
+            return
+        seg, t = self.doc.project.segments[i], self.playback.position
+        if can_split(seg, t):
+            self.doc.split(i, t)
+        else:                               # said, so S never seems to do nothing
+            self.statusBar().showMessage(f"To split segment {i + 1}, put the playhead inside it, at least "
+                                         f"{MIN_SEGMENT_S:g} s from its ends", 8000)
 
     def merge_selected(self) -> None:
         i = self._target_segment()

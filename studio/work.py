@@ -68,7 +68,7 @@ class BackgroundWork:
 
         def run(progress):
             return animate(project, _bundle(), callback=progress.step)
-        self.worker.submit(Animation(run, owner=doc))
+        self.worker.submit(Animation(run, owner=doc, segments=list(project.segments)))
         self._show_busy()
 
     def import_audio(self, path: str | Path) -> None:
@@ -110,7 +110,10 @@ class BackgroundWork:
                 self.last_regeneration_s = time.perf_counter() - started
             self.timeline.set_segments(self._segment_views())
         elif isinstance(job, Animation) and job.owner is self.doc:
-            self.doc.replace_track(result)
+            if self.doc.undo_stack.count():
+                self.statusBar().showMessage("A new performance of the whole take: the undo history starts again here",
+                                             10000)
+            self.doc.replace_track(result, made_from=job.segments)
             self._segments_changed()
         elif isinstance(job, Import):
             project, warnings = result
@@ -145,6 +148,8 @@ class BackgroundWork:
         if isinstance(job, Regeneration):
             self._progress.pop(job.span, None)
             self._jobs_started.pop(job.span, None)
+            if self.doc.stale:              # an undo may have made its span stale again meanwhile
+                self._regen_timer.start()
         self._show_busy()
 
     def _job_failed(self, job, message: str) -> None:

@@ -181,3 +181,11 @@ def test_the_undo_history_is_bounded():
     from core.project import Project
     doc = D.Document(Project())
     assert doc.undo_stack.undoLimit() == D.UNDO_LIMIT
+
+
+def test_a_new_performance_restarts_the_undo_history_and_stays_unsaved(doc):
+    """Undo after a re-animation must not write motion of the performance before back."""
+    from core.track import FaceTrack
+    doc.set_instruction(1, ANGRY)
+    doc.replace_track(FaceTrack(doc.fps, doc.track.data * 0.5))
+    assert doc.undo_stack.count() == 0 and not doc.undo_stack.isClean()

@@ -165,3 +165,22 @@ def test_an_edit_back_to_the_loaded_state_needs_no_model(index):
     regenerate(s)
     s.apply(s.set_instruction(index, old))
     assert not s.stale                            # the loaded motion seeded the cache
+
+
+def test_a_performance_made_before_an_edit_leaves_the_edited_segment_stale():
+    s = make_session()
+    made_from = list(s.segments)                 # what a whole-take animation started from
+    s.apply(s.set_instruction(1, calm("A person feels very angry and speaks with brows lowered.")))
+    s.replace_track(FaceTrack(FPS, np.zeros((300, 55), np.float32)), made_from=made_from)
+    assert [(sp.start, sp.end) for sp in s.stale] == [(105, 180)]          # segment 2's territory only
+    assert s.segment_state(0) == "ready" and s.segment_state(1) == "stale"
+
+
+def test_deleting_selected_segments_selects_none_and_undo_selects_them_again():
+    s = make_session()
+    s.select([1, 2])
+    change = s.delete(s.selection)
+    saved = s.apply(change)
+    assert s.selection == () and s.primary == -1            # not the segments that moved into their places
+    s.revert(change, saved)
+    assert s.selection == (1, 2) and s.primary == 2

@@ -266,6 +266,8 @@ def test_recovered_work_cannot_be_undone_into_looking_saved(qtbot, tmp_path, tak
     assert w.windowTitle().startswith("untitled*") and not w.undo_action.isEnabled()
     qtbot.keyClick(w, Qt.Key_Z, Qt.ControlModifier)
     assert w.windowTitle().startswith("untitled*")
+    left = autosave.pending(tmp_path / "autosave")        # kept once, under this run's name: offered once
+    assert [r.path for r in left] == [autosave.slot(None, tmp_path / "autosave")]
     close(w, qtbot)
 
 

@@ -324,6 +324,7 @@ def _shoot(out: Path, tmp: Path) -> int:
     window.doc.undo_stack.setClean()          # no "save changes?" question
     window._docks["Instruction"].raise_()
     window.new_project()
+    window.statusBar().clearMessage()          # the live take's last message is not part of this
     settle()
     if not window.start_page.isVisible():
         raise SystemExit("make_screenshots: the empty studio shows no start page")

@@ -1,15 +1,17 @@
 """The Help menu's pieces: the keyboard shortcuts (read from the window's own menus, so the list is
-always what the keys do) and the user guide shipped with the program."""
+always what the keys do) and the user guide shipped with the program, shown in a window of its own."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMenuBar, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtGui import QImage, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QMenuBar, QTableWidget, QTableWidgetItem, QTextBrowser,
+                               QVBoxLayout)
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
+PICTURE_WIDTH = 900          # pixels: the guide's screenshots as the guide window shows them
 
 # keys the timeline reads itself when it has the focus (no menu item of their own)
 TIMELINE_KEYS = (
@@ -63,10 +65,51 @@ class ShortcutsDialog(QDialog):
         self.resize(640, 560)
 
 
-def open_guide() -> str | None:
-    """Open the user guide in the system's viewer; a message if it cannot be."""
+class GuideWindow(QDialog):
+    """The user guide, rendered from docs/guide.md with its pictures (Qt reads Markdown); its
+    links to other sections work, links out of the guide open in the system's browser."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("AVI-Talking Studio: user guide")
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setSource(QUrl.fromLocalFile(str(GUIDE)), QTextDocument.MarkdownResource)
+        self._fit_pictures(PICTURE_WIDTH)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(1000, 760)
+
+    def _fit_pictures(self, width: int) -> None:
+        """The screenshots are 1400 pixels wide: shown at `width`, so the text column needs no
+        sideways scrolling."""
+        document = self.browser.document()
+        cursor = QTextCursor(document)
+        block = document.begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                image = fragment.charFormat().toImageFormat() if fragment.charFormat().isImageFormat() else None
+                if image is not None:
+                    data = self.browser.loadResource(QTextDocument.ImageResource,
+                                                     self.browser.source().resolved(QUrl(image.name())))
+                    picture = QImage.fromData(data) if data is not None else QImage()
+                    if not picture.isNull() and picture.width() > width:
+                        image.setWidth(width)
+                        image.setHeight(picture.height() * width / picture.width())
+                        cursor.setPosition(fragment.position())
+                        cursor.setPosition(fragment.position() + fragment.length(), QTextCursor.KeepAnchor)
+                        cursor.setCharFormat(image)
+                it += 1
+            block = block.next()
+
+
+def guide_problem() -> str | None:
+    """Why the guide cannot be shown, or None."""
     if not GUIDE.is_file():
         return f"The user guide is not installed here (looked for {GUIDE})."
-    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(GUIDE))):
-        return f"No program here opens {GUIDE}; read it in any text editor or on the project's page."
     return None

@@ -21,7 +21,7 @@ from studio import APP, autosave
 from studio.curves import CurvesPanel
 from studio.document import Document
 from studio.files import FileCommands
-from studio.help import ShortcutsDialog, open_guide
+from studio.help import GuideWindow, ShortcutsDialog, guide_problem
 from studio.inspector import Inspector
 from studio.jobs import Export, Worker
 from studio.live import LivePanel
@@ -342,9 +342,12 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         ShortcutsDialog(self.menuBar(), self).exec()
 
     def show_guide(self) -> None:
-        problem = open_guide()
+        problem = guide_problem()
         if problem:
             QMessageBox.information(self, APP, problem)
+            return
+        self.guide = GuideWindow(self)
+        self.guide.show()
 
     def _store_view(self) -> None:
         """The playhead, selection and visible range go into the project, for the next opening."""

@@ -294,3 +294,21 @@ def test_export_offers_the_span_of_several_selected_segments(qtbot, tmp_path, ta
     dialog.range.setCurrentIndex(1)
     assert (dialog.options().start, dialog.options().end) == (segs[0].start, segs[2].end)
     close(w, qtbot)
+
+
+def test_the_user_guide_opens_in_its_own_window_with_its_pictures(qtbot, tmp_path):
+    from core.project import Project
+    w = make_window(qtbot, tmp_path, Project())
+    help_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Help")
+    next(a for a in help_menu.actions() if a.text() == "User &Guide").trigger()
+    qtbot.waitUntil(lambda: w.guide.isVisible(), timeout=5000)
+    document = w.guide.browser.document()
+    assert "Getting started" in document.toPlainText()
+    images = re.findall(r'<img[^>]*src="([^"]+)"', document.toHtml())
+    assert "images/main-window.png" in images
+    from PySide6.QtGui import QImage, QTextDocument
+    data = w.guide.browser.loadResource(QTextDocument.ResourceType.ImageResource,
+                                        w.guide.browser.source().resolved(images[0]))
+    assert not QImage.fromData(data).isNull()                             # the picture is found and reads
+    w.guide.close()
+    close(w, qtbot)

@@ -143,16 +143,27 @@ def leave_a_core_to_the_ui() -> int:
 
 
 SWITCH_INTERVAL_S = 0.001
+_sharing = 0                 # workers running with the short interval
+_interval_before = 0.005     # the interval before the first of them set it
 
 
-def share_the_gil_finely() -> float:
+def share_the_gil_finely() -> None:
     """The sampler releases the GIL inside each torch op and takes it back between them, about a
     thousand times a regeneration; while the face plays, the UI thread's Python holds it, and
     at Python's default switch interval (5 ms) each hand-back can wait that long. A 1 ms
-    interval lets the worker back in sooner. Returns the interval before."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, SWITCH_INTERVAL_S))
-    return before
+    interval lets the worker back in sooner. Counted: the last worker to stop puts it back."""
+    global _sharing, _interval_before
+    if _sharing == 0:
+        _interval_before = sys.getswitchinterval()
+        sys.setswitchinterval(min(_interval_before, SWITCH_INTERVAL_S))
+    _sharing += 1
+
+
+def stop_sharing_the_gil_finely() -> None:
+    global _sharing
+    _sharing -= 1
+    if _sharing == 0:
+        sys.setswitchinterval(_interval_before)
 
 
 class _Runner(QObject):
@@ -215,7 +226,8 @@ class Worker(QObject):
         self._queue: deque[Job] = deque()
         self._running: Job | None = None
         self._handles: dict[Job, JobHandle] = {}       # UI thread only
-        self._switch_before = share_the_gil_finely()
+        share_the_gil_finely()
+        self._sharing_gil = True
         self._thread = QThread()
         self._thread.setObjectName("avitalk-worker")
         self._runner = _Runner(self)
@@ -290,7 +302,9 @@ class Worker(QObject):
         if self._runner._threads_before is not None:
             import torch
             torch.set_num_threads(self._runner._threads_before)
-        sys.setswitchinterval(self._switch_before)
+        if self._sharing_gil:
+            self._sharing_gil = False
+            stop_sharing_the_gil_finely()
 
     def _done(self, job: Job, result) -> None:
         self.finished.emit(job, result)

@@ -189,3 +189,15 @@ def test_a_new_performance_restarts_the_undo_history_and_stays_unsaved(doc):
     doc.set_instruction(1, ANGRY)
     doc.replace_track(FaceTrack(doc.fps, doc.track.data * 0.5))
     assert doc.undo_stack.count() == 0 and not doc.undo_stack.isClean()
+
+
+def test_workers_share_the_gil_finely_and_the_last_one_puts_the_interval_back(qtbot):
+    import sys
+    before = sys.getswitchinterval()
+    a, b = Worker(), Worker()
+    assert sys.getswitchinterval() == pytest.approx(0.001)
+    a.shutdown()
+    assert sys.getswitchinterval() == pytest.approx(0.001)        # b still runs
+    a.shutdown()                                                   # a second shutdown changes nothing
+    b.shutdown()
+    assert sys.getswitchinterval() == before

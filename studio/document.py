@@ -141,14 +141,19 @@ class Document(QObject):
     def apply_result(self, span: Span, frames: np.ndarray) -> bool:
         return self.session.apply_result(span, frames)
 
-    def replace_track(self, track, made_from=None) -> None:
-        """A new performance of the whole take. The undo history restarts: its steps hold motion
-        of the performance before, which undo must not bring back (unsaved work stays marked)."""
-        dirty = not self.undo_stack.isClean()
-        self.undo_stack.clear()
-        if dirty:
-            self.undo_stack.resetClean()
+    def replace_track(self, track, made_from=None) -> bool:
+        """A new performance of the whole take. If there was one before, the undo history restarts:
+        its steps hold that performance's motion, which undo must not bring back (unsaved work
+        stays marked). The first performance keeps the edits made while it was animated undoable.
+        Returns whether the history restarted."""
+        restart = self.track is not None and self.undo_stack.count() > 0
+        if restart:
+            dirty = not self.undo_stack.isClean()
+            self.undo_stack.clear()
+            if dirty:
+                self.undo_stack.resetClean()
         self.session.replace_track(track, made_from)
+        return restart
 
     # --- internals ---------------------------------------------------------------------------
     def _push(self, change: Change | None) -> None:

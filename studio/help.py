@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QImage, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QMenuBar, QTableWidget, QTableWidgetItem, QTextBrowser,
                                QVBoxLayout)
 
@@ -66,14 +66,15 @@ class ShortcutsDialog(QDialog):
 
 
 class GuideWindow(QDialog):
-    """The user guide, rendered from docs/guide.md with its pictures (Qt reads Markdown); its
-    links to other sections work, links out of the guide open in the system's browser."""
+    """The user guide, rendered from docs/guide.md with its pictures (Qt reads Markdown); a link
+    to a section scrolls to its heading, a link out of the guide opens in the system's browser."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("AVI-Talking Studio: user guide")
         self.browser = QTextBrowser()
-        self.browser.setOpenExternalLinks(True)
+        self.browser.setOpenLinks(False)                 # links are followed here (Markdown headings have no anchors)
+        self.browser.anchorClicked.connect(self.follow)
         self.browser.setSource(QUrl.fromLocalFile(str(GUIDE)), QTextDocument.MarkdownResource)
         self._fit_pictures(PICTURE_WIDTH)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
@@ -82,6 +83,22 @@ class GuideWindow(QDialog):
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
         self.resize(1000, 760)
+
+    def follow(self, url: QUrl) -> None:
+        """A link to a section ("#exporting") scrolls to its heading; any other opens outside."""
+        if url.isRelative() and url.hasFragment() and not url.path():
+            wanted = url.fragment()
+            block = self.browser.document().begin()
+            while block.isValid():
+                if block.blockFormat().headingLevel() and slug(block.text()) == wanted:
+                    cursor = QTextCursor(block)
+                    self.browser.setTextCursor(cursor)
+                    self.browser.verticalScrollBar().setValue(int(self.browser.document().documentLayout()
+                                                                  .blockBoundingRect(block).top()))
+                    return
+                block = block.next()
+            return
+        QDesktopServices.openUrl(self.browser.source().resolved(url))
 
     def _fit_pictures(self, width: int) -> None:
         """The screenshots are 1400 pixels wide: shown at `width`, so the text column needs no
@@ -106,6 +123,12 @@ class GuideWindow(QDialog):
                         cursor.setCharFormat(image)
                 it += 1
             block = block.next()
+
+
+def slug(heading: str) -> str:
+    """A heading as a Markdown link names it: "Playback and the viewport" -> "playback-and-the-viewport"."""
+    kept = "".join(c for c in heading.lower().strip() if c.isalnum() or c in " -_")
+    return "-".join(kept.split())
 
 
 def guide_problem() -> str | None:

@@ -285,8 +285,9 @@ class Worker(QObject):
 
     @property
     def busy(self) -> bool:
-        with self._lock:
-            return self._running is not None or bool(self._queue)
+        """Some submitted job's outcome (result, failure or cancellation) has not reached the UI
+        thread yet: a job that ended on the worker is busy until its signal is delivered."""
+        return bool(self._handles)
 
     def pending(self) -> list[Job]:
         """The running job (unless it has been cancelled and is only winding down), then the queued ones."""

@@ -46,7 +46,7 @@ def build_menus(window) -> None:
     window.loop_action.setCheckable(True)
     m.addSeparator()
     add_action(window, m, "To &Start", lambda: window.playback.seek(0.0), "Home")
-    add_action(window, m, "To &End", lambda: window.playback.seek(window.playback.duration), "End")
+    add_action(window, m, "To &End", window.to_end, "End")
     previous = add_action(window, m, "Previous &Frame", lambda: window.step_frames(-1), "Left")
     previous.setShortcuts([QKeySequence("Left"), QKeySequence(",")])
     following = add_action(window, m, "&Next Frame", lambda: window.step_frames(1), "Right")

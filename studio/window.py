@@ -320,6 +320,11 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
     def select_all(self) -> None:
         self.doc.select(range(len(self.doc.project.segments)), self.doc.selected if self.doc.selected >= 0 else None)
 
+    def to_end(self) -> None:
+        """The playhead on the last frame (not past it)."""
+        frames = self.doc.frames
+        self.playback.seek((frames - 1) / self.doc.fps if frames else self.playback.duration)
+
     def step_frames(self, frames: int) -> None:
         self.playback.step(frames, self.doc.fps)
 

@@ -110,10 +110,9 @@ class BackgroundWork:
                 self.last_regeneration_s = time.perf_counter() - started
             self.timeline.set_segments(self._segment_views())
         elif isinstance(job, Animation) and job.owner is self.doc:
-            if self.doc.undo_stack.count():
+            if self.doc.replace_track(result, made_from=job.segments):
                 self.statusBar().showMessage("A new performance of the whole take: the undo history starts again here",
                                              10000)
-            self.doc.replace_track(result, made_from=job.segments)
             self._segments_changed()
         elif isinstance(job, Import):
             project, warnings = result

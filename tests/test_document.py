@@ -187,8 +187,20 @@ def test_a_new_performance_restarts_the_undo_history_and_stays_unsaved(doc):
     """Undo after a re-animation must not write motion of the performance before back."""
     from core.track import FaceTrack
     doc.set_instruction(1, ANGRY)
-    doc.replace_track(FaceTrack(doc.fps, doc.track.data * 0.5))
+    assert doc.replace_track(FaceTrack(doc.fps, doc.track.data * 0.5))
     assert doc.undo_stack.count() == 0 and not doc.undo_stack.isClean()
+
+
+def test_edits_made_while_the_first_performance_is_animated_stay_undoable(generated):
+    import copy
+    from core.track import FaceTrack
+    project = copy.deepcopy(generated)
+    track = project.tracks.pop(MAIN_TRACK)               # as after an import, before animation
+    doc = Document(project)
+    made_from = list(doc.project.segments)
+    doc.set_instruction(1, ANGRY)
+    assert not doc.replace_track(FaceTrack(track.fps, track.data), made_from=made_from)
+    assert doc.undo_stack.count() == 1 and doc.segment_state(1) == "stale"
 
 
 def test_workers_share_the_gil_finely_and_the_last_one_puts_the_interval_back(qtbot):

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("PySide6", reason="the studio extra is not installed (pip install -e .[studio])")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QPoint, Qt, QUrl  # noqa: E402
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox  # noqa: E402
 
 from core.project import load_project  # noqa: E402
@@ -148,7 +148,8 @@ def test_frame_steps_timecode_and_a_looped_selection(qtbot, tmp_path, take):
     assert any(b < a for a, b in zip(seen, seen[1:]))           # it came round
     qtbot.keyClick(w, Qt.Key_Space, Qt.ShiftModifier)
     assert not w.loop_action.isChecked() and w.playback.loop is None and not w.playback.playing
-    qtbot.keyClick(w, Qt.Key_End)
+    qtbot.keyClick(w, Qt.Key_End)                              # the last frame, not past it
+    assert w.playback.position == pytest.approx((w.doc.frames - 1) / w.doc.fps)
     qtbot.waitUntil(lambda: w.time_label.text().endswith(f"frame {w.doc.frames} of {w.doc.frames}"), timeout=2000)
     close(w, qtbot)
 
@@ -310,5 +311,9 @@ def test_the_user_guide_opens_in_its_own_window_with_its_pictures(qtbot, tmp_pat
     data = w.guide.browser.loadResource(QTextDocument.ResourceType.ImageResource,
                                         w.guide.browser.source().resolved(images[0]))
     assert not QImage.fromData(data).isNull()                             # the picture is found and reads
+    w.guide.follow(QUrl("#exporting"))                                    # the table of contents' link
+    top = w.guide.browser.cursorForPosition(QPoint(5, 5)).block()
+    assert w.guide.browser.verticalScrollBar().value() > 0
+    assert w.guide.browser.textCursor().block().text() == "Exporting" and top.text() in ("Exporting", "")
     w.guide.close()
     close(w, qtbot)

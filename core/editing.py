@@ -182,18 +182,22 @@ class EditSession:
     def duration(self) -> float:
         return self.frames / self.fps if self.fps else 0.0
 
-    def segment_state(self, index: int) -> str:
-        """'stale' when some of the segment's frames wait for new motion, else 'ready'."""
+    def overlapping(self, index: int, spans: Sequence[Span]) -> list[Span]:
+        """The spans holding some of segment `index`'s frames."""
         s = self.segments[index]
         a, b = self._frames(s.start), self._frames(s.end)
-        return "stale" if any(sp.start < b and a < sp.end for sp in self.stale) else "ready"
+        return [sp for sp in spans if sp.start < b and a < sp.end]
+
+    def segment_state(self, index: int) -> str:
+        """'stale' when some of the segment's frames wait for new motion, else 'ready'."""
+        return "stale" if self.overlapping(index, self.stale) else "ready"
 
     # --- selection -------------------------------------------------------------------------
     def select(self, indices: int | Sequence[int], primary: int | None = None) -> None:
         """Select one segment (an int; -1 for none) or several; `primary` is the one the
         inspector shows (the last of them by default)."""
         wanted = [indices] if isinstance(indices, (int, np.integer)) else list(indices)
-        chosen = tuple(sorted({int(i) for i in wanted if 0 <= i < len(self.segments)}))
+        chosen = tuple(self._valid(wanted))
         primary = int(primary) if primary is not None and primary in chosen else (
             int(wanted[-1]) if wanted and wanted[-1] in chosen else (chosen[-1] if chosen else -1))
         if chosen != self.selection or primary != self.primary:
@@ -387,13 +391,7 @@ class EditSession:
         self.project.tracks[MAIN_TRACK] = track
         self.stale.clear()
         self._cache.clear()
-        made = {_timing_and_words(s) for s in made_from} if made_from is not None else None
-        for (lo, hi), s in zip(territories(self.segments, self.duration), self.segments):
-            a, b = self._frames(lo), self._frames(hi)
-            if made is None or _timing_and_words(s) in made:
-                self._remember(self._key(a, b, s.seed), self.track.data[a:b].copy())
-            elif b > a:
-                self.stale.append(Span(a, b, s.seed, self._key(a, b, s.seed)))
+        self._seed_cache(made_from)
         self.track_changed.emit(0, track.frames)
         self.stale_changed.emit()
 
@@ -477,13 +475,19 @@ class EditSession:
             self._cache.move_to_end(key)
         return frames
 
-    def _seed_cache(self) -> None:
-        """The motion as loaded is the cached result of every territory as it stands."""
+    def _seed_cache(self, made_from: Sequence[Segment] | None = None) -> None:
+        """The motion as it stands is the cached result of every territory as it stands; with
+        `made_from` (the segments it was made from), a territory whose segment changed since goes
+        stale instead."""
         if self.track is None:
             return
+        made = {_timing_and_words(s) for s in made_from} if made_from is not None else None
         for (lo, hi), s in zip(territories(self.segments, self.duration), self.segments):
             a, b = self._frames(lo), self._frames(hi)
-            self._remember(self._key(a, b, s.seed), self.track.data[a:b].copy())
+            if made is None or _timing_and_words(s) in made:
+                self._remember(self._key(a, b, s.seed), self.track.data[a:b].copy())
+            elif b > a:
+                self.stale.append(Span(a, b, s.seed, self._key(a, b, s.seed)))
 
     def _frames(self, t: float) -> int:
         return min(self.frames, max(0, int(round(t * self.fps))))

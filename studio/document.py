@@ -98,6 +98,9 @@ class Document(QObject):
     def segment_state(self, index: int) -> str:
         return self.session.segment_state(index)
 
+    def overlapping(self, index: int, spans) -> list[Span]:
+        return self.session.overlapping(index, spans)
+
     # --- edits (each one undo step) ---------------------------------------------------------
     def set_instruction(self, indices: int | Sequence[int], instruction: Instruction) -> None:
         self._push(self.session.set_instruction(indices, instruction))

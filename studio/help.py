@@ -42,6 +42,16 @@ def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _with_close_button(dialog: QDialog, body, width: int, height: int) -> None:
+    """Lay out `body` above a Close button, at width x height."""
+    buttons = QDialogButtonBox(QDialogButtonBox.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(body)
+    layout.addWidget(buttons)
+    dialog.resize(width, height)
+
+
 class ShortcutsDialog(QDialog):
     def __init__(self, menu_bar: QMenuBar, parent=None):
         super().__init__(parent)
@@ -57,12 +67,7 @@ class ShortcutsDialog(QDialog):
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-        self.resize(640, 560)
+        _with_close_button(self, self.table, 640, 560)
 
 
 class GuideWindow(QDialog):
@@ -77,12 +82,7 @@ class GuideWindow(QDialog):
         self.browser.anchorClicked.connect(self.follow)
         self.browser.setSource(QUrl.fromLocalFile(str(GUIDE)), QTextDocument.MarkdownResource)
         self._fit_pictures(PICTURE_WIDTH)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.browser)
-        layout.addWidget(buttons)
-        self.resize(1000, 760)
+        _with_close_button(self, self.browser, 1000, 760)
 
     def follow(self, url: QUrl) -> None:
         """A link to a section ("#exporting") scrolls to its heading; any other opens outside."""

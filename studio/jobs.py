@@ -74,12 +74,18 @@ class Regeneration(Job):
         return isinstance(other, Regeneration) and other.span.overlaps(self.span)
 
 
+def needs_its_take(job: Job) -> bool:
+    """Model work on the take open now (a regeneration, an animation, an import, a rewrite): pointless
+    once another take replaces it. An export writes what it was given, whatever opens next."""
+    return not isinstance(job, Export)
+
+
 class _TakeWork(Job):
-    """Work that replaces the take's motion: it makes every regeneration, animation and rewrite
-    queued before it pointless. Exports keep running."""
+    """Work that replaces the take's motion: it makes every job that needs the take before it
+    pointless. Exports keep running."""
 
     def supersedes(self, other: Job) -> bool:
-        return isinstance(other, (Regeneration, Animation, Import, Rewrite))
+        return needs_its_take(other)
 
 
 @dataclass(eq=False)

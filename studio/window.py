@@ -23,7 +23,7 @@ from studio.document import Document
 from studio.files import FileCommands
 from studio.help import GuideWindow, ShortcutsDialog, guide_problem
 from studio.inspector import Inspector
-from studio.jobs import Export, Worker
+from studio.jobs import Worker, needs_its_take
 from studio.live import LivePanel
 from studio.menus import build_menus
 from studio.meter import Meter
@@ -193,7 +193,7 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
 
     def set_project(self, project: Project, path: str | Path | None = None) -> None:
         """Show and edit `project`; the model work of the one before stops (an export of it goes on)."""
-        self.worker.cancel_where(lambda job: not isinstance(job, Export))
+        self.worker.cancel_where(needs_its_take)
         if self.doc is not None:            # its take, motion cache and undo history go with it
             self.doc.setParent(None)
             self.doc.deleteLater()
@@ -232,8 +232,7 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         out = []
         for i, s in enumerate(self.doc.project.segments):
             state = self.doc.segment_state(i)
-            a, b = round(s.start * self.doc.fps), round(s.end * self.doc.fps)
-            running = [k for k in busy if k.start < b and a < k.end]
+            running = self.doc.overlapping(i, busy)
             progress = max((self._progress.get(k, 0.0) for k in running), default=0.0)
             if state == "stale" and running:
                 state = "busy"

@@ -178,15 +178,9 @@ class BackgroundWork:
         """One line says what the worker does (or "Ready"), and the inspector says "regenerating"
         only while the segment it shows is."""
         jobs = self.worker.pending()
-        fps, spans = self.doc.fps if self.doc is not None else 30.0, [j.span for j in self._regenerations()]
-        touched = sum(any(sp.start < round(x.end * fps) and round(x.start * fps) < sp.end for sp in spans)
-                      for x in (self.doc.project.segments if self.doc is not None else []))
+        doc = self.doc
+        spans = [j.span for j in self._regenerations()]
+        touched = sum(bool(doc.overlapping(i, spans)) for i in range(len(doc.project.segments))) if doc else 0
         self.busy_label.setText(busy_text(jobs, self._live, touched))
         self.busy_bar.setVisible(bool(jobs))
-        seg = self.doc.project.segments[self.doc.selected] if self.doc is not None and self.doc.selected >= 0 else None
-        if seg is not None:
-            a, b = round(seg.start * self.doc.fps), round(seg.end * self.doc.fps)
-            mine = any(sp.start < b and a < sp.end for sp in self.doc.stale)
-        else:
-            mine = False
-        self.inspector.set_busy(mine)
+        self.inspector.set_busy(doc is not None and doc.selected >= 0 and doc.segment_state(doc.selected) == "stale")

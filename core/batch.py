@@ -45,6 +45,7 @@ from core.export.options import ExportOptions, export_file
 from core.fileio import atomic_write
 from core.manifest import REPORT_NAME, Line, Manifest, read_manifest
 from core.instruct import DEFAULT_WRITER
+from core.listen.language import check_language
 
 DONE_NAME = "done.json"
 STAGES: tuple[str, ...] = ("read", "listen", "instruct", "animate", "save", "export", "total")
@@ -81,6 +82,7 @@ class BatchSettings:
     llm_url: str | None = None
     llm_model: str | None = None
     baseline: str = "auto"           # core.instruct.Baseline: auto, calm, mild or an emotion
+    language: str = "auto"           # what every line is spoken in, unless its `language` column says
     min_segment: float = 1.5
     max_segment: float = 8.0
     steps: int = 8
@@ -248,14 +250,15 @@ class Worker:
         result.duration = audio.duration
         timings["read"] = time.perf_counter() - t
         stage1 = listen_and_instruct(audio, script=line.script or None, writer=self.writer,
-                                     min_length=s.min_segment, max_length=s.max_segment, baseline=s.baseline)
+                                     min_length=s.min_segment, max_length=s.max_segment, baseline=s.baseline,
+                                     language=line.language or s.language)
         timings["listen"] = stage1.timings["listen"] + stage1.timings["segment"]
         timings["instruct"] = stage1.timings["instruct"]
         result.warnings = list(audio.warnings) + list(stage1.warnings)
         project = make_project(audio, stage1, self.bundle.fps)
         project.settings.extra["stage1"] = {"writer": stage1.writer, "min_segment": s.min_segment,
                                             "max_segment": s.max_segment, "script": bool(line.script),
-                                            "baseline": s.baseline}
+                                            "baseline": s.baseline, "language": stage1.analysis.language}
         project.settings.extra["batch"] = {"id": line.id, "seed": line.seed, "instruction": line.instruction,
                                            "emotion": line.emotion, "intensity": line.intensity}
         project.settings.sampling_steps, project.settings.guidance = s.steps, s.guidance
@@ -389,6 +392,7 @@ def run_batch(manifest: str | os.PathLike | Manifest, outdir: str | os.PathLike,
     from core.instruct import Baseline, make_writer
     make_writer(settings.writer, llm_url=settings.llm_url, llm_model=settings.llm_model)   # a bad spec fails here
     Baseline.parse(settings.baseline)
+    check_language(settings.language)
     model_id = model_identity(settings)
     settings = BatchSettings(**{**asdict(settings), "model": str(model_path(settings))})
 

@@ -200,6 +200,12 @@ def _stage1_args(c: argparse.ArgumentParser) -> None:
     _writer_args(c)
 
 
+def _language_arg(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--language", default="auto", type=_language,
+                   help="the language spoken: auto (detect it; the default) or a Whisper code such as en, es, fr, "
+                        "de, zh, ja (English uses the fast English model)")
+
+
 def _writer_args(c: argparse.ArgumentParser) -> None:
     """Who writes the instructions and how the take is cut (listen, generate, batch)."""
     c.add_argument("--writer", default=DEFAULT_WRITER,
@@ -209,12 +215,21 @@ def _writer_args(c: argparse.ArgumentParser) -> None:
     c.add_argument("--baseline", default="auto", type=_baseline,
                    help="the take's starting point, departed from only where the evidence is strong: auto "
                         "(calm by default), calm (a calm take), mild (nothing strong) or an emotion (happy, ...)")
+    _language_arg(c)
     c.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (llama.cpp server, Ollama, vLLM)")
     c.add_argument("--llm-model", help="the model name to ask the endpoint for")
     c.add_argument("--min-segment", type=ranged("--min-segment", limits.SEGMENT_SECONDS), default=1.5,
                    help="shortest segment in seconds")
     c.add_argument("--max-segment", type=ranged("--max-segment", limits.SEGMENT_SECONDS), default=8.0,
                    help="longest segment in seconds")
+
+
+def _language(value: str) -> str:
+    from core.listen.language import check_language
+    try:
+        return check_language(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _baseline(value: str) -> str:
@@ -385,11 +400,11 @@ def _stage1(args, audio: Audio):
     with bar:
         result = listen_and_instruct(audio, script=script, writer=writer, min_length=args.min_segment,
                                      max_length=args.max_segment, baseline=args.baseline,
-                                     progress=lambda name, f: update(f))
+                                     language=args.language, progress=lambda name, f: update(f))
     for warning in audio.warnings + result.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)
     return result, {"writer": result.writer, "min_segment": args.min_segment, "max_segment": args.max_segment,
-                    "script": bool(script), "baseline": args.baseline}
+                    "script": bool(script), "baseline": args.baseline, "language": result.analysis.language}
 
 
 def read_script(path: str | os.PathLike) -> str:
@@ -541,7 +556,8 @@ def cmd_batch(args) -> int:
     for warning in manifest.warnings:
         print(f"avitalk: warning: {warning}", file=sys.stderr)
     settings = BatchSettings(writer=args.writer, llm_url=args.llm_url, llm_model=args.llm_model,
-                             baseline=args.baseline, min_segment=args.min_segment, max_segment=args.max_segment, steps=args.steps,
+                             baseline=args.baseline, language=args.language, min_segment=args.min_segment,
+                             max_segment=args.max_segment, steps=args.steps,
                              guidance=args.guidance, model=args.model, width=args.width, height=args.height,
                              antialias=args.antialias, threads=args.threads)
     summary = run_batch(manifest, args.output, settings, workers=args.workers, ray=args.ray,

@@ -3,8 +3,8 @@
     manifest = read_manifest("lines.csv")      # Manifest(path, lines, warnings)
     for line in manifest.lines: line.problem   # "" when the row can run, else why not
 
-`audio` is the only column needed; `id`, `script`, `instruction`, `emotion`, `intensity`, `seed`
-and `exports` are optional, other columns are ignored with a warning. CSV is read strictly (comma,
+`audio` is the only column needed; `id`, `script`, `instruction`, `emotion`, `intensity`, `seed`,
+`exports` and `language` are optional, other columns are ignored with a warning. CSV is read strictly (comma,
 semicolon or tab; fully quoted headers as spreadsheets write them); a quote left open that would
 swallow the rows after it refuses the manifest, naming its line. JSONL lines end only at a newline.
 Every number goes through core.limits, the ranges the project loader applies. A row that cannot
@@ -28,13 +28,15 @@ from typing import Any
 from core import limits
 from core.fileio import NotReadable, read_regular
 from core.instruct.wording import SYNONYMS
+from core.listen.language import check_language
 from core.limits import MAX_INSTRUCTION_CHARS, MAX_SCRIPT_CHARS
 from core.project import EMOTIONS
 
 
 EXPORT_FORMATS: tuple[str, ...] = ("fbx", "glb", "csv", "mp4")
 REPORT_NAME = "report.csv"        # the batch's report, beside the lines' folders: no line takes its name
-COLUMNS: tuple[str, ...] = ("id", "audio", "script", "instruction", "emotion", "intensity", "seed", "exports")
+COLUMNS: tuple[str, ...] = ("id", "audio", "script", "instruction", "emotion", "intensity", "seed", "exports",
+                            "language")
 _EXTRA = "(cells past the header)"      # where a CSV row's surplus cells go
 
 
@@ -55,6 +57,7 @@ class Line:
     intensity: float | None = None   # ... and/or this intensity (0..1)
     seed: int = 0
     exports: tuple[str, ...] = ()
+    language: str = ""               # auto or a Whisper code ("": the batch's --language)
     problem: str = ""
 
 
@@ -77,7 +80,7 @@ _AUDIO_NAME = re.compile(r"\.(wav|wave|flac|ogg|oga|opus|mp3|m4a|aac|aif|aiff|ai
 def read_manifest(path: str | os.PathLike, default_exports: tuple[str, ...] = ()) -> Manifest:
     """The manifest's lines: a CSV file with a header row (comma, semicolon or tab separated) or
     JSONL (one JSON object per line; by suffix .jsonl/.ndjson, else by a first character '{').
-    Columns: audio (required), id, script, instruction, emotion, intensity, seed, exports. A row
+    Columns: audio (required), id, script, instruction, emotion, intensity, seed, exports, language. A row
     that cannot run gets `problem`; a file that cannot be read at all (or a quote left open, which
     would swallow the rows after it) raises ManifestError naming the file (and the line)."""
     p = Path(path)
@@ -288,6 +291,8 @@ def _line(number: int, row: Any, base: Path, default_exports: tuple[str, ...]) -
         seed = _number(row, "seed", limits.SEED)
         line.seed = 0 if seed is None else seed
         line.exports = parse_exports(row.get("exports"), default_exports)
+        language = _text(row, "language")
+        line.language = check_language(language) if language else ""
     except ValueError as exc:
         line.problem = str(exc)
     return line

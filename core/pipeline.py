@@ -26,7 +26,8 @@ from core.audio import Audio
 from core.limits import MAX_INSTRUCTION_CHARS
 from core.instruct import Baseline, InstructionWriter, make_writer
 from core.instruct.wording import parse
-from core.listen import Analysis, listen, segment
+from core.listen import Analysis, ListenSettings, listen, segment
+from core.listen.language import check_language
 from core.motion.checkpoint import MotionBundle
 from core.motion.features import NUM_FEATURES, speech_features
 from core.motion.generate import Callback, generate, regenerate_frames
@@ -46,11 +47,14 @@ class Stage1Result:
 
 def listen_and_instruct(audio: Audio, *, script: str | None = None, writer: InstructionWriter | None = None,
                         min_length: float = 1.5, max_length: float = 8.0, baseline: str | None = None,
+                        language: str = "auto",
                         progress: Callable[[str, float], None] | None = None) -> Stage1Result:
-    """Listen to `audio` (or align `script` to it), cut it into segments and write their instructions,
-    departing from the take-wide `baseline` ("auto", "calm", "mild" or an emotion) only where the
-    evidence is strong. Each segment's evidence keeps why it got its emotion ("why")."""
-    Baseline.parse(baseline)            # a bad baseline fails before the listening
+    """Listen to `audio` (or align `script` to it) in `language` ("auto": detect it), cut it into
+    segments and write their instructions, departing from the take-wide `baseline` ("auto", "calm",
+    "mild" or an emotion) only where the evidence is strong. Each segment's evidence keeps why it
+    got its emotion ("why")."""
+    Baseline.parse(baseline)            # a bad baseline or language fails before the listening
+    language = check_language(language)
     timings: dict[str, float] = {}
 
     def step(name: str, fraction: float) -> float:
@@ -59,7 +63,7 @@ def listen_and_instruct(audio: Audio, *, script: str | None = None, writer: Inst
         return time.perf_counter()
 
     t = step("listening", 0.0)
-    analysis = listen(audio, script)
+    analysis = listen(audio, script, ListenSettings(language=language))
     t2 = step("segmenting", 0.6)
     timings["listen"] = t2 - t
     pieces = segment(analysis, min_length, max_length)

@@ -66,7 +66,13 @@ def words_html(evidence: dict[str, Any]) -> str:
             out.append(f'<span style="color:#8a8f96; font-style:italic" title="uncertain">{text}</span>')
         else:
             out.append(text)
-    return " ".join(out)
+    shown = " ".join(out)
+    if "original" in evidence:           # another language: what the writer read is the translation
+        from core.listen.language import name
+        english = html.escape(str(evidence.get("text") or ""), quote=False) or "<i>no translation</i>"
+        shown += (f'<br><span style="color:#8a8f96">{html.escape(name(str(evidence.get("language", ""))))}; '
+                  f'in English: </span>{english}')
+    return shown
 
 
 def prosody_numbers(evidence: dict[str, Any]) -> tuple[str, str, str]:

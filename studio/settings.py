@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 
 from core import limits
 from core.instruct import DEFAULT_WRITER
+from core.listen.language import NAMES
 from core.project import EMOTIONS
 
 WRITERS = (("Text emotion model + voice (MiniLM)", "minilm"),
@@ -39,6 +40,7 @@ class StudioSettings:
     fps: float = 30.0                # the motion model's rate; shown, not editable
     head: str = ""                   # a GLB with ARKit morph targets; "" = the built-in head
     baseline: str = "auto"           # imports: core.instruct.Baseline (auto, calm, mild or an emotion)
+    language: str = "auto"           # imports: "auto" (detect) or a Whisper language code
 
 
 class SettingsDialog(QDialog):
@@ -69,6 +71,13 @@ class SettingsDialog(QDialog):
         self.baseline.setCurrentIndex(max(0, self.baseline.findData(settings.baseline)))
         self.baseline.setToolTip("Where the writer starts from when a recording is imported; it departs from "
                                  "it only where the words and the voice say so clearly")
+        self.language = QComboBox()
+        self.language.addItem("Detect it", "auto")
+        for code, name in sorted(NAMES.items(), key=lambda item: item[1]):
+            self.language.addItem(f"{name} ({code})", code)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        self.language.setToolTip("The language recordings are spoken in; detected from the first 30 s of speech "
+                                 "unless chosen here. English uses the fast English model.")
         if settings.llm_url:
             self.writer.setCurrentIndex(self.writer.findData("endpoint"))
             self.url.setText(settings.llm_url)
@@ -89,6 +98,7 @@ class SettingsDialog(QDialog):
         form.addRow("Endpoint URL", self.url)
         form.addRow("Endpoint model", self.model)
         form.addRow("Imports start from", self.baseline)
+        form.addRow("Imports are spoken in", self.language)
         form.addRow("Sampling steps", self.steps)
         form.addRow("Instruction guidance", self.guidance)
         form.addRow("Frame rate", QLabel(f"{settings.fps:g} fps (the motion model's; exports resample)"))
@@ -147,4 +157,5 @@ class SettingsDialog(QDialog):
                               llm_url=self.url.text().strip() if endpoint else "",
                               llm_model=self.model.text().strip() if endpoint else "",
                               sampling_steps=self.steps.value(), guidance=self.guidance.value(), fps=self._fps,
-                              head=self.head.text().strip(), baseline=str(self.baseline.currentData()))
+                              head=self.head.text().strip(), baseline=str(self.baseline.currentData()),
+                              language=str(self.language.currentData()))

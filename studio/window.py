@@ -43,6 +43,15 @@ def _valid_baseline(value) -> str:
         return "auto"
 
 
+def _valid_language(value) -> str:
+    """A stored or chosen language: "auto" or a code the listener knows ("auto" if not)."""
+    from core.listen.language import check_language
+    try:
+        return check_language(str(value)) if value else "auto"
+    except ValueError:
+        return "auto"
+
+
 class KeysToControls(QObject):
     """The window's one-key shortcuts (S splits, Left steps a frame...) give way to the control
     that has the keyboard focus for the keys it uses: letters choose in an emotion box, arrows
@@ -81,6 +90,7 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         # Edit > Settings choices are remembered; a writer given here (the command line) wins
         self.writer = writer or str(self.settings.value("studio/writer", DEFAULT_WRITER))
         self.baseline = _valid_baseline(self.settings.value("studio/baseline", "auto"))
+        self.language = _valid_language(self.settings.value("studio/language", "auto"))
         self.llm_url = str(self.settings.value("studio/llm_url", ""))
         self.llm_model = str(self.settings.value("studio/llm_model", ""))
         self.head = ""
@@ -283,15 +293,16 @@ class MainWindow(FileCommands, BackgroundWork, QMainWindow):
         from studio.settings import StudioSettings
         st = self.doc.project.settings
         return StudioSettings(self.writer, self.llm_url, self.llm_model, st.sampling_steps, st.guidance, st.fps,
-                              self.head, self.baseline)
+                              self.head, self.baseline, self.language)
 
     def apply_settings(self, chosen) -> None:
         """Use new settings: a new sampling setting regenerates the take, a new head previews.
         The writer, the endpoint and the head are remembered for the next start."""
         self.writer, self.llm_url, self.llm_model = chosen.writer, chosen.llm_url, chosen.llm_model
         self.baseline = _valid_baseline(chosen.baseline)
+        self.language = _valid_language(chosen.language)
         for key, value in (("writer", chosen.writer), ("llm_url", chosen.llm_url), ("llm_model", chosen.llm_model),
-                           ("baseline", self.baseline)):
+                           ("baseline", self.baseline), ("language", self.language)):
             self.settings.setValue(f"studio/{key}", value)
         st = self.doc.project.settings
         if (chosen.sampling_steps, chosen.guidance) != (st.sampling_steps, st.guidance):

@@ -77,13 +77,14 @@ class BackgroundWork:
         from core.instruct import make_writer
         from core.pipeline import listen_and_instruct, make_project
         writer_name, url, model = self.writer, self.llm_url or None, self.llm_model or None
-        baseline = self.baseline
+        baseline, language = self.baseline, self.language
         path = Path(path)
 
         def run(progress):
             audio = load_audio(path)
             result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
-                                         baseline=baseline, progress=lambda name, f: progress.report(0.9 * f))
+                                         baseline=baseline, language=language,
+                                         progress=lambda name, f: progress.report(0.9 * f))
             return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings)
         self.set_project(Project(), None)          # what was open is gone (the user said so): not editable meanwhile
         self.start_page.set_listening(path.name)

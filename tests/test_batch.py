@@ -126,7 +126,7 @@ def test_csv_and_jsonl_manifests_read_alike(data):
     assert lines["badfmt"].problem.startswith("unknown export format 'obj'")
     assert lines["noaudio"].problem.startswith("no audio file given")
     assert a.warnings == [f"{data / 'lines.csv'}: field 'character' is not used (the fields are id, audio, script, "
-                          f"instruction, emotion, intensity, seed, exports)"]
+                          f"instruction, emotion, intensity, seed, exports, language)"]
 
 
 def test_bad_rows_are_reported_one_by_one(tmp_path):

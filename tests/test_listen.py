@@ -269,9 +269,12 @@ def test_telephone_8k(tmp_path):
 
 
 @needs_espeak
-def test_foreign_speech_warns(tmp_path):
+def test_foreign_speech_is_heard_in_its_language(tmp_path):
     x, rate = espeak("Guten Tag, meine Damen und Herren. Heute sprechen wir über das Wetter in Berlin.",
                      voice="de", tmp=tmp_path)
     a = listen(wav_audio(x, rate))
     check_tiling(segment(a), a.duration)
-    assert any("not be English" in w for w in a.warnings)
+    assert a.language == "de" and "berlin" in a.text.lower() and a.translation
+    assert {"M", "B"} <= {p.phone for p in a.phones}
+    forced = listen(wav_audio(x, rate), settings=ListenSettings(language="en"))
+    assert any("not in English" in w for w in forced.warnings)

@@ -8,6 +8,11 @@ aligner cannot fit keeps the recogniser's word times and gets phones spread even
 word from the dictionary pronunciation ("estimated"). Words missing from cmudict get a rough
 letter-to-sound pronunciation; numbers are spelled out.
 
+Other languages bring their own pronunciations (`lexicon`: eSpeak NG's, mapped to ARPAbet by
+core.listen.phonemize); each is entered in the dictionary under a key made of its phones, and the
+same English acoustic model aligns them (its phones are close enough to place lip closures and
+vowels; bench_languages measures it against placing the phones by duration inside each word).
+
 Where no words are known at all, `allphone` decodes the speech regions with PocketSphinx's
 phone loop (en-us phone language model), so stage 2 still sees mouth-shaped units.
 """
@@ -72,18 +77,46 @@ def _bounds(words: list[Word], chunks: list[list[int]], duration: float, pad: fl
     return out
 
 
+VOWEL_WEIGHT = 1.6      # a vowel lasts this many times a consonant when phones are placed by duration
+_VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
+
+
 def _estimate(decoder, words: list[Word], ids: list[int], spoken: dict[int, list[str]]) -> list[Phone]:
-    """Phones spread evenly over each word (used where alignment failed)."""
+    """Phones placed by their typical duration inside each word (used where alignment failed, or
+    instead of it): vowels longer than consonants."""
     phones: list[Phone] = []
     for i in ids:
         w = words[i]
         seq = [p for dw in spoken[i] for p in _pronounce(decoder, dw).split()]
         if not seq:
             continue
-        step = (w.end - w.start) / len(seq)
+        weights = np.array([VOWEL_WEIGHT if p in _VOWELS else 1.0 for p in seq])
+        edges = w.start + (w.end - w.start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
         for j, p in enumerate(seq):
-            phones.append(Phone(p, w.start + j * step, w.start + (j + 1) * step, i))
+            phones.append(Phone(p, float(edges[j]), float(edges[j + 1]), i))
     return phones
+
+
+def lexicon_key(phones: list[str]) -> str:
+    """The dictionary entry of a pronunciation given as phones (one per distinct pronunciation:
+    PocketSphinx cannot change an entry once added)."""
+    return "_" + "_".join(phones)
+
+
+def _spoken(decoder, words: list[Word], lexicon: list[list[str]] | None) -> dict[int, list[str]]:
+    """The dictionary words each word is spoken as, entered in the decoder's dictionary."""
+    if lexicon is None:
+        spoken = {i: words_for(w.text) for i, w in enumerate(words)}
+        for dws in spoken.values():
+            for dw in dws:
+                _pronounce(decoder, dw)
+        return spoken
+    spoken = {}
+    for i, phones in enumerate(lexicon):
+        spoken[i] = [lexicon_key(phones)] if phones else []
+        if phones and decoder.lookup_word(spoken[i][0]) is None:
+            decoder.add_word(spoken[i][0], " ".join(phones), True)
+    return spoken
 
 
 def _align_chunk(decoder, audio: np.ndarray, offset: float, words: list[Word], ids: list[int],
@@ -136,19 +169,22 @@ def _align_chunk(decoder, audio: np.ndarray, offset: float, words: list[Word], i
     return phones
 
 
-def align(x: np.ndarray, words: list[Word], duration: float, s: ListenSettings) -> tuple[list[Phone], str, list[str]]:
-    """Align `words` (their times are updated in place) to the 16 kHz audio `x`.
+def align(x: np.ndarray, words: list[Word], duration: float, s: ListenSettings,
+          lexicon: list[list[str]] | None = None, by_duration: bool = False) -> tuple[list[Phone], str, list[str]]:
+    """Align `words` (their times are updated in place) to the 16 kHz audio `x`. `lexicon` gives
+    each word's phones (other languages); without it they come from cmudict. With `by_duration`
+    the phones are placed inside the recogniser's word times without an acoustic model.
     Returns phones (tiling 0..duration, SIL in between), the phone source and warnings."""
     warnings: list[str] = []
     if not words:
         return [], "none", warnings
     with models.decoder_lock:
         decoder = models.aligner(fresh=True)     # every take aligns as in a new process
-        spoken = {i: words_for(w.text) for i, w in enumerate(words)}
-        for dws in spoken.values():
-            for dw in dws:
-                _pronounce(decoder, dw)
+        spoken = _spoken(decoder, words, lexicon)
         chunks = _chunks(words, s.align_chunk)
+        if by_duration:
+            phones = tile(_estimate(decoder, words, list(range(len(words))), spoken), duration)
+            return phones, "estimated", warnings
         phones: list[Phone] = []
         failed = []
         # the recogniser's word times can be off by a few hundred ms: a chunk that does not fit

@@ -1,4 +1,5 @@
-"""Transcript with word times: faster-whisper (Whisper tiny.en, int8) over the speech regions.
+"""Transcript with word times: faster-whisper over the speech regions (Whisper tiny.en for English,
+the multilingual base model for the other languages, int8), and, for those, an English translation.
 
 The speech regions are packed end to end (with 0.1 s of silence between them) so Whisper sees
 few 30 s windows, and the word times are mapped back to the take's clock. Long takes go in
@@ -103,7 +104,24 @@ def keep_segment(no_speech_prob: float, avg_logprob: float, word_probs: list[flo
     return bool(word_probs) and float(np.mean(word_probs)) >= 0.55
 
 
-def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings
+def _packed(x: np.ndarray, block: list[tuple[float, float]]) -> np.ndarray:
+    gap = np.zeros(int(GAP * RATE), np.float32)
+    pieces = [gap]
+    for a, b in block:
+        pieces += [x[int(a * RATE):int(b * RATE)], gap]
+    return np.concatenate(pieces).astype(np.float32)
+
+
+def _segments(model, audio: np.ndarray, language: str, s: ListenSettings, task: str = "transcribe"):
+    segments, _info = model.transcribe(
+        audio, language=language, task=task, beam_size=s.beam_size, word_timestamps=task == "transcribe",
+        condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
+        temperature=(0.0, 0.4, 0.8), no_speech_threshold=0.6, log_prob_threshold=-1.0,
+        compression_ratio_threshold=2.4)
+    return segments
+
+
+def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings, language: str = "en"
                ) -> tuple[list[Word], list[tuple[str, float, float]], list[str]]:
     """Words with take times and probabilities, the sounds Whisper captioned ((kind, start, end):
     laughter, sighs, sobs, screams, shouts, gasps), and warnings."""
@@ -111,22 +129,12 @@ def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings
     sounds: list[tuple[str, float, float]] = []
     if not vad:
         return [], sounds, warnings
-    model = models.whisper()
+    model = models.whisper_for(language)
     words: list[Word] = []
     dropped = 0
     for block in _blocks(vad, s.asr_block):
         pack = _Packing(block)
-        gap = np.zeros(int(GAP * RATE), np.float32)
-        pieces = [gap]
-        for a, b in block:
-            pieces += [x[int(a * RATE):int(b * RATE)], gap]
-        audio = np.concatenate(pieces).astype(np.float32)
-        segments, _info = model.transcribe(
-            audio, language=s.language, beam_size=s.beam_size, word_timestamps=True,
-            condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
-            temperature=(0.0, 0.4, 0.8), no_speech_threshold=0.6, log_prob_threshold=-1.0,
-            compression_ratio_threshold=2.4)
-        for seg in segments:
+        for seg in _segments(model, _packed(x, block), language, s):
             kind = sound_kind(seg.text) if _CAPTION.match(seg.text.strip()) else None
             if kind:
                 sounds.append((kind, pack.to_take(float(seg.start)), pack.to_take(float(seg.end), is_end=True)))
@@ -159,3 +167,20 @@ def transcribe(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings
     if dropped:
         warnings.append(f"{dropped} stretch(es) of sound looked like non-speech to the recogniser and were skipped")
     return words, sounds, warnings
+
+
+def translate(x: np.ndarray, vad: list[tuple[float, float]], s: ListenSettings, language: str
+              ) -> list[tuple[float, float, str]]:
+    """Whisper's English translation of speech in `language`: (start, end, text) in take times."""
+    model = models.whisper_multilingual()
+    out: list[tuple[float, float, str]] = []
+    for block in _blocks(vad, s.asr_block):
+        pack = _Packing(block)
+        for seg in _segments(model, _packed(x, block), language, s, task="translate"):
+            text = " ".join(seg.text.split())
+            if not text or _NON_WORD.match(text) or _CAPTION.match(text) or \
+                    not keep_segment(seg.no_speech_prob, seg.avg_logprob, []):
+                continue
+            start = pack.to_take(float(seg.start))
+            out.append((start, max(start + 0.05, pack.to_take(float(seg.end), is_end=True)), text))
+    return out

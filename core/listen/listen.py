@@ -10,7 +10,7 @@ import numpy as np
 
 from core.audio import Audio
 from core.listen import align as aligner
-from core.listen import asr, prosody, vad
+from core.listen import asr, language, phonemize, prosody, vad
 from core.listen.g2p import words_for
 from core.listen.types import Analysis, ListenSettings, Word
 
@@ -43,10 +43,23 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     elif not regions:
         warn.append("no speech was detected in the take (music, noise or silence?)")
 
+    code = s.language
+    if code == language.AUTO:
+        code = "en"
+        if regions:
+            t = clock()
+            code, p = language.detect(x, regions)
+            result.language_probability = p
+            result.timings["language"] = clock() - t
+            if p < language.UNSURE:
+                warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}); "
+                            "choose it with --language (or in the import options) if that is wrong")
+    result.language = code
+
     t = clock()
     words: list[Word] = []
     if regions:
-        words, sounds, w = asr.transcribe(x, regions, s)
+        words, sounds, w = asr.transcribe(x, regions, s, code)
         result.sounds = sounds
         warn += w
     result.timings["asr"] = clock() - t
@@ -54,13 +67,17 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
         result.transcript_source = "asr"
         mean_p = float(np.mean([w.probability for w in words]))
         if len(words) >= 3 and mean_p < LOW_CONFIDENCE:
-            warn.append(f"the transcript is unreliable (mean word confidence {mean_p:.2f}): the speech may not be "
-                        "English, or may be noisy or sung; give the script text for a better alignment")
+            warn.append(f"the transcript is unreliable (mean word confidence {mean_p:.2f}): the speech may be noisy "
+                        f"or sung, or not in {language.name(code)}; give the script text for a better alignment")
     elif regions:
         warn.append("speech-like sound was detected but no words were recognised")
+    if words and code != "en" and s.translate:
+        t = clock()
+        result.translation = asr.translate(x, regions, s, code)
+        result.timings["translation"] = clock() - t
 
     if script is not None and script.strip():
-        placed, w = place_script(script, words, regions, duration)
+        placed, w = place_script(script, words, regions, duration, code)
         warn += w
         if placed:
             words = placed
@@ -69,7 +86,9 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     t = clock()
     phones = []
     if words:
-        phones, result.phone_source, w = aligner.align(x, words, duration, s)
+        lexicon = None if code == "en" else foreign_lexicon(x, words, regions, duration, code, s)
+        phones, result.phone_source, w = aligner.align(x, words, duration, s, lexicon,
+                                                       by_duration=code != "en" and s.foreign_alignment == "duration")
         warn += w
     elif regions and s.allphone_fallback:
         phones = aligner.allphone(x, regions, duration, s)
@@ -92,15 +111,42 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     return result
 
 
+def foreign_lexicon(x: np.ndarray, words: list[Word], regions: list[tuple[float, float]], duration: float,
+                    code: str, s: ListenSettings) -> list[list[str]]:
+    """Each word's phones in language `code`: eSpeak NG's pronunciation, or, for a word it cannot
+    read, what the phone loop hears inside the word's time."""
+    lexicon = phonemize.pronunciations([spoken_text(w.text) for w in words], code)
+    if all(lexicon):
+        return lexicon
+    heard = [p for p in aligner.allphone(x, regions, duration, s) if p.phone != "SIL"]
+    for i, w in enumerate(words):
+        if not lexicon[i]:
+            lexicon[i] = [p.phone for p in heard if w.start <= (p.start + p.end) / 2 < w.end] or ["AH"]
+    return lexicon
+
+
+_SPOKEN = re.compile(r"[^\w'’]+")
+
+
+def spoken_text(text: str) -> str:
+    """A written word without punctuation, as eSpeak NG should read it."""
+    return _SPOKEN.sub(" ", text).strip()
+
+
 _TOKEN = re.compile(r"\S+")
 
 
+def _match_key(text: str, code: str) -> str:
+    """What a written word is compared by: the English words it is spoken as, else its letters."""
+    return " ".join(words_for(text)) if code == "en" else spoken_text(text).lower()
+
+
 def place_script(script: str, recognised: list[Word], regions: list[tuple[float, float]],
-                 duration: float) -> tuple[list[Word], list[str]]:
+                 duration: float, code: str = "en") -> tuple[list[Word], list[str]]:
     """Give the script's words rough times from the recognised words (matched by text), or spread
     them over the speech if nothing was recognised. Forced alignment refines them afterwards."""
     warnings: list[str] = []
-    tokens = [tok for tok in _TOKEN.findall(script) if words_for(tok)]
+    tokens = [tok for tok in _TOKEN.findall(script) if _match_key(tok, code)]
     if not tokens:
         warnings.append("the script holds no speakable words; it was ignored")
         return [], warnings
@@ -112,8 +158,8 @@ def place_script(script: str, recognised: list[Word], regions: list[tuple[float,
         _spread(out, 0, len(out), regions)
         warnings.append("no words were recognised; the script was spread over the detected speech before alignment")
         return out, warnings
-    rec = [" ".join(words_for(w.text)) for w in recognised]
-    scr = [" ".join(words_for(t)) for t in tokens]
+    rec = [_match_key(w.text, code) for w in recognised]
+    scr = [_match_key(t, code) for t in tokens]
     known = [False] * len(out)
     ops = difflib.SequenceMatcher(None, rec, scr, autojunk=False).get_opcodes()
     for tag, i1, i2, j1, j2 in ops:

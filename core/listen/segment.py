@@ -239,10 +239,14 @@ def _evidence(a: Analysis, start: float, end: float, spans: list[tuple[float, fl
         "kind": kind,
         "text": " ".join(w.text for w in words),
         "words": [w.to_json() for w in words],
+        "language": a.language,
         "phones": [[p.phone, round(max(p.start, start), 3), round(min(p.end, end), 3)] for p in phones],
         "speech": [round(inside[0][0], 3), round(inside[-1][1], 3)] if inside else None,
         "sources": {"transcript": a.transcript_source, "phones": a.phone_source},
     }
+    if a.translation and words:          # another language: the writer reads the English translation
+        ev["original"] = ev["text"]
+        ev["text"] = translated(a.translation, start, end)
     ev["prosody"] = _summary(a, start, end, inside, before, after, phones, frames)
     sounds = [{"kind": k, "start": round(s0, 3), "end": round(e0, 3)} for k, s0, e0 in a.sounds
               if start <= (s0 + e0) / 2 < end]
@@ -252,6 +256,19 @@ def _evidence(a: Analysis, start: float, end: float, spans: list[tuple[float, fl
     if low:
         ev["uncertain_words"] = low
     return ev
+
+
+def translated(translation: list[tuple[float, float, str]], start: float, end: float) -> str:
+    """The words of the translation spoken in [start, end): each translated sentence's words are
+    spread evenly over its time, as its words follow the speech only sentence by sentence."""
+    out = []
+    for a, b, text in translation:
+        if b <= start or a >= end:
+            continue
+        tokens = text.split()
+        step = (b - a) / max(1, len(tokens))
+        out += [tok for k, tok in enumerate(tokens) if start <= a + (k + 0.5) * step < end]
+    return " ".join(out)
 
 
 def _summary(a: Analysis, start: float, end: float, inside, before, after, phones, frames: _Frames) -> dict[str, Any]:

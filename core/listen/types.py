@@ -39,7 +39,9 @@ class Phone:
 
 @dataclass
 class ListenSettings:
-    language: str = "en"            # the embedded Whisper model is English-only
+    language: str = "auto"          # a Whisper language code, or "auto" to detect it
+    translate: bool = True          # other languages: also an English translation (what the writer reads)
+    foreign_alignment: str = "pocketsphinx"   # other languages' phones: "pocketsphinx" or "duration"
     vad_threshold: float = 0.5      # Silero speech probability that opens a speech region
     min_silence: float = 0.25       # seconds of silence that close a speech region
     min_speech: float = 0.08        # speech regions shorter than this are dropped
@@ -66,6 +68,9 @@ class Analysis:
     frame_rate: float = FRAME_RATE
     speaker: dict[str, float] = field(default_factory=dict)   # whole-take statistics (normalisation)
     transcript_source: str = "none"   # "asr", "script" or "none"
+    language: str = "en"              # the language listened to (a Whisper code)
+    language_probability: float = 1.0   # Whisper's detection (1.0 when given)
+    translation: list[tuple[float, float, str]] = field(default_factory=list)   # English, other languages only
     phone_source: str = "none"        # "alignment", "allphone", "estimated", "mixed" or "none"
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)   # seconds per stage
@@ -95,9 +100,12 @@ class Analysis:
         """JSON-able overview (no frame arrays)."""
         return {
             "duration": round(self.duration, 3),
+            "language": self.language,
+            "language_probability": round(self.language_probability, 3),
             "transcript_source": self.transcript_source,
             "phone_source": self.phone_source,
             "text": self.text,
+            "translation": [[round(a, 3), round(b, 3), t] for a, b, t in self.translation],
             "words": [w.to_json() for w in self.words],
             "speech_regions": [[round(s, 3), round(e, 3)] for s, e in self.vad],
             "sounds": [[k, round(s, 3), round(e, 3)] for k, s, e in self.sounds],

@@ -262,7 +262,7 @@ def _loudness01(loudness_db: np.ndarray) -> np.ndarray:
 def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     """(arrays for the .npz, the index entry without "file") of one planned item."""
     from core.audio import Audio
-    from core.listen import frames_at, listen
+    from core.listen import ListenSettings, frames_at, listen
     from core.motion.features import speech_features
     from core.motion.text import embed
     from core.synth.espeak import Espeak
@@ -296,7 +296,8 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
     script = " ".join(SENTENCES[i] for i in plan.sentence_ids)
 
-    analysis = listen(Audio(samples[:, None], rate, name=f"item{plan.index}"), script=script)
+    analysis = listen(Audio(samples[:, None], rate, name=f"item{plan.index}"), script=script,
+                      settings=ListenSettings(language="en"))     # the sentences are English
     speech = speech_features(analysis, fps)
     frames = len(speech)
     duration = frames / fps

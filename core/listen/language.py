@@ -1,0 +1,74 @@
+"""Which language a take is spoken in: the codes the listener accepts and Whisper's own detection.
+
+`--language auto` (the default) lets the multilingual Whisper model listen to the first 30 s of
+speech (the speech regions packed end to end) and name the language; English then goes to the fast
+English model, every other language to the multilingual one. A code (`en`, `es`, `ja`, ...) skips
+the detection.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.listen import models
+
+RATE = 16000
+DETECT_S = 30.0          # seconds of speech Whisper listens to (its window)
+UNSURE = 0.5             # below this probability the detection is reported as uncertain
+
+# Whisper's languages, by code (the names the studio shows).
+NAMES: dict[str, str] = {
+    "en": "English", "zh": "Chinese", "de": "German", "es": "Spanish", "ru": "Russian", "ko": "Korean",
+    "fr": "French", "ja": "Japanese", "pt": "Portuguese", "tr": "Turkish", "pl": "Polish", "ca": "Catalan",
+    "nl": "Dutch", "ar": "Arabic", "sv": "Swedish", "it": "Italian", "id": "Indonesian", "hi": "Hindi",
+    "fi": "Finnish", "vi": "Vietnamese", "he": "Hebrew", "uk": "Ukrainian", "el": "Greek", "ms": "Malay",
+    "cs": "Czech", "ro": "Romanian", "da": "Danish", "hu": "Hungarian", "ta": "Tamil", "no": "Norwegian",
+    "th": "Thai", "ur": "Urdu", "hr": "Croatian", "bg": "Bulgarian", "lt": "Lithuanian", "la": "Latin",
+    "mi": "Maori", "ml": "Malayalam", "cy": "Welsh", "sk": "Slovak", "te": "Telugu", "fa": "Persian",
+    "lv": "Latvian", "bn": "Bengali", "sr": "Serbian", "az": "Azerbaijani", "sl": "Slovenian", "kn": "Kannada",
+    "et": "Estonian", "mk": "Macedonian", "br": "Breton", "eu": "Basque", "is": "Icelandic", "hy": "Armenian",
+    "ne": "Nepali", "mn": "Mongolian", "bs": "Bosnian", "kk": "Kazakh", "sq": "Albanian", "sw": "Swahili",
+    "gl": "Galician", "mr": "Marathi", "pa": "Punjabi", "si": "Sinhala", "km": "Khmer", "sn": "Shona",
+    "yo": "Yoruba", "so": "Somali", "af": "Afrikaans", "oc": "Occitan", "ka": "Georgian", "be": "Belarusian",
+    "tg": "Tajik", "sd": "Sindhi", "gu": "Gujarati", "am": "Amharic", "yi": "Yiddish", "lo": "Lao",
+    "uz": "Uzbek", "fo": "Faroese", "ht": "Haitian Creole", "ps": "Pashto", "tk": "Turkmen", "nn": "Nynorsk",
+    "mt": "Maltese", "sa": "Sanskrit", "lb": "Luxembourgish", "my": "Myanmar", "bo": "Tibetan",
+    "tl": "Tagalog", "mg": "Malagasy", "as": "Assamese", "tt": "Tatar", "haw": "Hawaiian", "ln": "Lingala",
+    "ha": "Hausa", "ba": "Bashkir", "jw": "Javanese", "su": "Sundanese", "yue": "Cantonese",
+}
+AUTO = "auto"
+
+
+def check_language(value: str) -> str:
+    """`auto` or a Whisper language code (case-insensitive); raises ValueError naming the choices."""
+    code = str(value).strip().lower()
+    if code == AUTO or code in NAMES:
+        return code
+    raise ValueError(f"unknown language {value!r}: give 'auto' or a Whisper language code such as en, es, fr, de, "
+                     f"zh, ja ({len(NAMES)} are known)")
+
+
+def name(code: str) -> str:
+    return NAMES.get(code, code)
+
+
+def speech_sample(x: np.ndarray, regions: list[tuple[float, float]], seconds: float = DETECT_S) -> np.ndarray:
+    """The first `seconds` of speech, regions packed end to end."""
+    pieces, total = [], 0
+    limit = int(seconds * RATE)
+    for a, b in regions:
+        piece = x[int(a * RATE):int(b * RATE)][:limit - total]
+        pieces.append(piece)
+        total += len(piece)
+        if total >= limit:
+            break
+    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
+
+
+def detect(x: np.ndarray, regions: list[tuple[float, float]]) -> tuple[str, float]:
+    """(code, probability) of the language spoken in the speech regions of 16 kHz audio `x`."""
+    sample = speech_sample(x, regions)
+    if len(sample) < int(0.3 * RATE):
+        return "en", 0.0
+    code, probability, _ = models.whisper_multilingual().detect_language(sample)
+    return str(code), float(probability)

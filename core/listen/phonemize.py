@@ -1,0 +1,128 @@
+"""Phones for words in any language: eSpeak NG's pronunciation (IPA) mapped to the model's phones.
+
+eSpeak NG knows the spelling rules of 100+ languages. Each word goes through
+`espeak_TextToPhonemes` with the language's voice and comes back as IPA; every IPA segment is then
+mapped to the nearest of the 39 ARPAbet phones the motion model is conditioned on, by what the face
+shows: where the lips close (p b m, and the bilabial approximant of Spanish b/v), the lip-teeth
+contact (f v), rounding (y, ø and œ read as the rounded UW, OW and AO), vowel height and frontness,
+and the tongue-tip and back consonants, which show little. Stress, length, tone, nasalisation and
+palatalisation marks do not change the mouth shape much and are dropped.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import unicodedata
+
+from core.listen.errors import ListenError
+
+# IPA segment -> ARPAbet phones (longest match first when reading).
+IPA_TO_ARPABET: dict[str, tuple[str, ...]] = {
+    # diphthongs and affricates that map to one phone
+    "aɪ": ("AY",), "aɪ̯": ("AY",), "ai": ("AY",), "aʊ": ("AW",), "au": ("AW",), "eɪ": ("EY",), "ei": ("EY",),
+    "oʊ": ("OW",), "əʊ": ("OW",), "ɔɪ": ("OY",), "oi": ("OY",),
+    "tʃ": ("CH",), "t͡ʃ": ("CH",), "dʒ": ("JH",), "d͡ʒ": ("JH",), "tɕ": ("CH",), "t͡ɕ": ("CH",), "dʑ": ("JH",),
+    "ts": ("T", "S"), "t͡s": ("T", "S"), "dz": ("D", "Z"), "d͡z": ("D", "Z"), "tʂ": ("CH",), "dʐ": ("JH",),
+    "ɚ": ("ER",), "ɝ": ("ER",), "ɜː": ("ER",),
+    # vowels: height, frontness and rounding
+    "i": ("IY",), "y": ("UW",), "ɪ": ("IH",), "ʏ": ("UH",), "ɨ": ("IH",), "ʉ": ("UW",), "e": ("EY",),
+    "ø": ("OW",), "ɛ": ("EH",), "œ": ("AO",), "æ": ("AE",), "a": ("AA",), "ä": ("AA",), "ɐ": ("AH",),
+    "ɑ": ("AA",), "ɒ": ("AO",), "ɔ": ("AO",), "o": ("OW",), "ɤ": ("AH",), "ʊ": ("UH",), "u": ("UW",),
+    "ɯ": ("UW",), "ə": ("AH",), "ɘ": ("AH",), "ɵ": ("AH",), "ɜ": ("ER",), "ʌ": ("AH",), "ɞ": ("AO",),
+    "ᵻ": ("IH",), "ɶ": ("AO",),
+    # lips
+    "p": ("P",), "b": ("B",), "m": ("M",), "ɱ": ("M",), "β": ("B",), "ɸ": ("F",), "f": ("F",), "v": ("V",),
+    "ʋ": ("V",), "w": ("W",), "ɥ": ("W",), "ʍ": ("W",),
+    # tongue tip and blade
+    "θ": ("TH",), "ð": ("DH",), "t": ("T",), "d": ("D",), "n": ("N",), "l": ("L",), "ɫ": ("L",), "s": ("S",),
+    "z": ("Z",), "ɾ": ("D",), "r": ("D",), "ɹ": ("R",), "ɻ": ("R",), "ɽ": ("D",), "ʈ": ("T",), "ɖ": ("D",),
+    "ɳ": ("N",), "ɭ": ("L",), "ɬ": ("L",), "ʃ": ("SH",), "ʒ": ("ZH",), "ɕ": ("SH",), "ʑ": ("ZH",),
+    "ʂ": ("SH",), "ʐ": ("ZH",),
+    # palate and back of the mouth
+    "j": ("Y",), "ʝ": ("Y",), "ʎ": ("L",), "ɲ": ("N",), "ç": ("HH",), "c": ("K",), "ɟ": ("G",), "k": ("K",),
+    "g": ("G",), "ɡ": ("G",), "ŋ": ("NG",), "x": ("HH",), "ɣ": ("G",), "ɰ": ("W",), "χ": ("HH",),
+    "ʁ": ("HH",), "ʀ": ("HH",), "q": ("K",), "ɢ": ("G",), "ħ": ("HH",), "ʕ": ("HH",), "h": ("HH",),
+    "ɦ": ("HH",), "ʔ": (),
+}
+_LONGEST = max(len(k) for k in IPA_TO_ARPABET)
+# marks that do not change the mouth shape: stress, length, syllable, tie, tone, nasal, palatal ...
+_DROP = set("ˈˌːˑ.‿|‖-_ʲʷˠˤ̩̯̪̺̻̥̬̞̝̟̠̃͜͡˥˦˧˨˩0123456789")
+
+# Whisper language codes -> eSpeak NG voices (every language both know; for the others the phones
+# come from the audio: core.listen.listen.foreign_lexicon).
+ESPEAK_VOICES: dict[str, str] = {
+    "en": "en-us", "zh": "cmn", "de": "de", "es": "es", "ru": "ru", "ko": "ko", "fr": "fr", "ja": "ja",
+    "pt": "pt", "tr": "tr", "pl": "pl", "ca": "ca", "nl": "nl", "ar": "ar", "sv": "sv", "it": "it",
+    "id": "id", "hi": "hi", "fi": "fi", "vi": "vi", "he": "he", "uk": "uk", "el": "el", "ms": "ms",
+    "cs": "cs", "ro": "ro", "da": "da", "hu": "hu", "ta": "ta", "no": "nb", "th": "th", "ur": "ur",
+    "hr": "hr", "bg": "bg", "lt": "lt", "la": "la", "mi": "mi", "ml": "ml", "cy": "cy", "sk": "sk",
+    "te": "te", "fa": "fa", "lv": "lv", "bn": "bn", "sr": "sr", "az": "az", "sl": "sl", "kn": "kn",
+    "et": "et", "mk": "mk", "eu": "eu", "is": "is", "hy": "hy", "ne": "ne", "bs": "bs", "kk": "kk",
+    "sq": "sq", "sw": "sw", "mr": "mr", "pa": "pa", "si": "si", "af": "af", "ka": "ka", "be": "be",
+    "sd": "sd", "gu": "gu", "am": "am", "uz": "uz", "ht": "ht", "tk": "tk", "mt": "mt", "lb": "lb",
+    "my": "my", "as": "as", "tt": "tt", "haw": "haw", "ba": "ba", "yue": "yue",
+}
+ESPEAK_PHONEMES_IPA = 0x02
+CHARS_UTF8 = 1
+
+
+def ipa_to_arpabet(ipa: str) -> list[str]:
+    """ARPAbet phones for one word's IPA ("ˈola" -> OW L AA)."""
+    text = "".join(ch for ch in unicodedata.normalize("NFD", ipa) if ch not in _DROP and not ch.isspace())
+    text = unicodedata.normalize("NFC", text)
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        for size in range(min(_LONGEST, len(text) - i), 0, -1):
+            piece = text[i:i + size]
+            if piece in IPA_TO_ARPABET:
+                out += IPA_TO_ARPABET[piece]
+                i += size
+                break
+        else:
+            i += 1                  # an IPA symbol the table does not know: skipped
+    return [p for k, p in enumerate(out) if k == 0 or p != out[k - 1]]
+
+
+def voice_for(language: str) -> str | None:
+    """The eSpeak NG voice of a Whisper language code (None where eSpeak has none)."""
+    return ESPEAK_VOICES.get(language)
+
+
+def ipa(words: list[str], language: str) -> list[str]:
+    """eSpeak NG's IPA for each word (an empty string for a word it cannot say, and for every word
+    of a language it has no voice for)."""
+    voice = voice_for(language)
+    if voice is None:
+        return [""] * len(words)
+    from core.synth.espeak import Espeak, EspeakError
+    try:
+        Espeak()                                   # loads and initialises the library once
+    except EspeakError as exc:
+        raise ListenError(str(exc)) from exc
+    lib = Espeak._lib
+    lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+    lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
+    out = []
+    with Espeak._lock:
+        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            return [""] * len(words)
+        for word in words:
+            data = ctypes.create_string_buffer(word.encode("utf-8"))
+            ptr = ctypes.c_void_p(ctypes.addressof(data))
+            pieces = []
+            while ptr.value:                       # one clause per call; a word is usually one
+                got = lib.espeak_TextToPhonemes(ctypes.byref(ptr), CHARS_UTF8, ESPEAK_PHONEMES_IPA)
+                if got:
+                    pieces.append(got.decode("utf-8", "replace"))
+                if len(pieces) > 8:
+                    break
+            out.append(" ".join(pieces).strip())
+    return out
+
+
+def pronunciations(words: list[str], language: str) -> list[list[str]]:
+    """ARPAbet phones of each written word in `language`, through eSpeak NG's IPA; no phones for a
+    word eSpeak cannot read in that language (it then switches to another one, "(en)...", as it
+    does for Chinese characters without its extended dictionary, or Japanese kanji)."""
+    return [[] if "(" in p else ipa_to_arpabet(p) for p in ipa(words, language)]

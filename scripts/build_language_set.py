@@ -1,0 +1,132 @@
+"""Build the multilingual real-speech set from Debian packages (recorded human speech only).
+
+    .venv/bin/python scripts/build_language_set.py [--out data/languages] [--cache ~/.cache/avi-talking-studio/packages]
+
+Sources: Asterisk's core sound prompts (CC-BY-SA-3.0), each language recorded by one professional
+speaker at 8 kHz, with the text of every prompt in the package's core-sounds-LANG.txt.gz:
+en (en_US Allison), es (es_MX Allison), fr (fr_CA June), it (it_IT Carlo), ru (ru_RU).
+Prompts of at least three words are joined in name order with 0.6 s pauses into takes of at most
+30 s; `manifest.json` lists each take's language, prompts, their times and the reference text.
+Split: every second take of a language is held out (never used to choose anything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.instruct.models import cache_root  # noqa: E402
+
+RATE = 16000
+PAUSE = 0.6
+TAKE_S = 30.0
+TAKES = 6                     # per language
+VOICES = {"en": "en_US_f_Allison", "es": "es_MX_f_Allison", "fr": "fr_CA_f_June", "it": "it_IT_m_Carlo",
+          "ru": "ru_RU_f_IvrvoiceRU"}
+
+
+def unpacked(package: str, cache: Path) -> Path:
+    """The unpacked tree of a Debian package (downloaded once, never installed)."""
+    root = cache / package
+    if not root.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        cmd = ["apt-get", "download", package]
+        if not list(cache.glob(f"{package}_*.deb")) and subprocess.run(cmd, cwd=cache, capture_output=True).returncode:
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            subprocess.run(cmd, cwd=cache, check=True)
+        deb = sorted(cache.glob(f"{package}_*.deb"))[-1]
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+        deb.unlink()
+    return root
+
+
+def transcripts(lang: str, cache: Path) -> dict[str, str]:
+    """Prompt name -> its text, from the package's list of core sounds."""
+    doc = unpacked(f"asterisk-core-sounds-{lang}", cache) / f"usr/share/doc/asterisk-core-sounds-{lang}"
+    path = doc / f"core-sounds-{lang}.txt.gz"
+    out = {}
+    for line in gzip.open(path, "rt", encoding="utf-8-sig", errors="replace"):
+        m = re.match(r"^([\w/-]+):\s*(.+?)\s*$", line)
+        if m and not line.startswith(";"):
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def read_prompt(path: Path) -> np.ndarray:
+    import soundfile as sf
+    from scipy.signal import resample_poly
+    x, sr = sf.read(str(path), always_2d=True, dtype="float32")
+    x = x.mean(axis=1)
+    if sr != RATE:
+        g = np.gcd(int(sr), RATE)
+        x = resample_poly(x, RATE // g, int(sr) // g).astype(np.float32)
+    return x
+
+
+def speakable(text: str) -> bool:
+    words = re.findall(r"\w+", text)
+    return len(words) >= 3 and not re.search(r"[\[<{]", text)
+
+
+def build(out: Path, cache: Path) -> list[dict]:
+    import soundfile as sf
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for lang, voice in VOICES.items():
+        texts = transcripts(lang, cache)
+        folder = unpacked(f"asterisk-core-sounds-{lang}-wav", cache) / "usr/share/asterisk/sounds" / voice
+        names = [n for n in sorted(texts) if "/" not in n and speakable(texts[n]) and (folder / f"{n}.wav").is_file()]
+        takes: list[list[tuple[str, np.ndarray]]] = [[]]
+        length = 0.0
+        for name in names:
+            x = read_prompt(folder / f"{name}.wav")
+            seconds = len(x) / RATE
+            if seconds < 1.0 or seconds > TAKE_S / 2:
+                continue
+            if length + seconds > TAKE_S and takes[-1]:
+                if len(takes) == TAKES:
+                    break
+                takes.append([])
+                length = 0.0
+            takes[-1].append((name, x))
+            length += seconds + PAUSE
+        for k, lines in enumerate(takes):
+            pause = np.zeros(int(PAUSE * RATE), np.float32)
+            pieces, items, t = [pause], [], PAUSE
+            for name, x in lines:
+                items.append({"prompt": name, "start": round(t, 3), "end": round(t + len(x) / RATE, 3),
+                              "text": texts[name]})
+                pieces += [x, pause]
+                t += len(x) / RATE + PAUSE
+            file = f"{lang}-{k + 1:02d}.wav"
+            sf.write(str(out / file), np.concatenate(pieces), RATE, subtype="PCM_16")
+            manifest.append({"file": file, "language": lang, "split": "heldout" if k % 2 else "tuning",
+                             "duration": round(t, 3), "text": " ".join(i["text"] for i in items), "lines": items})
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return manifest
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "data" / "languages")
+    ap.add_argument("--cache", type=Path, default=cache_root() / "packages")
+    args = ap.parse_args()
+    manifest = build(args.out, args.cache)
+    for lang in VOICES:
+        rows = [m for m in manifest if m["language"] == lang]
+        print(f"{lang}: {len(rows)} takes, {sum(m['duration'] for m in rows):.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Languages beyond English: detection, multilingual transcripts, phones from eSpeak NG's IPA, the
+English translation the writer reads, and the options that choose a language (real recordings:
+Asterisk's Spanish, French, Italian and Russian prompts in tests/data/languages)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.audio import load_audio
+from core.listen import ListenSettings, listen, segment
+from core.listen import phonemize
+from core.listen.language import NAMES, check_language, name
+
+DATA = Path(__file__).parent / "data" / "languages"
+TRANSCRIPTS = json.loads((DATA / "transcripts.json").read_text(encoding="utf-8"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    import jiwer
+    norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                          jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    return jiwer.wer(reference, hypothesis, reference_transform=norm, hypothesis_transform=norm)
+
+
+def test_ipa_maps_to_the_model_phones():
+    assert phonemize.ipa_to_arpabet("ˈola") == ["OW", "L", "AA"]
+    assert phonemize.ipa_to_arpabet("bˈamos") == ["B", "AA", "M", "OW", "S"]
+    assert phonemize.ipa_to_arpabet("tʃˈao") == ["CH", "AA", "OW"]
+    assert phonemize.ipa_to_arpabet("nymeʁˈo") == ["N", "UW", "M", "EY", "HH", "OW"]   # y is rounded
+    assert phonemize.ipa_to_arpabet("kɔ̃feʁˈɑ̃s") == ["K", "AO", "F", "EY", "HH", "AA", "S"]   # nasal marks dropped
+    assert phonemize.ipa_to_arpabet("pʲitʲ") == ["P", "IY", "T"]                     # palatalisation dropped
+    assert phonemize.ipa_to_arpabet("ˈatːo") == ["AA", "T", "OW"]                    # a geminate is one closure
+
+
+@pytest.mark.parametrize("language, word, bilabials", [
+    ("es", "bueno", {"B"}), ("fr", "maman", {"M"}), ("de", "Brötchen", {"B"}), ("it", "prego", {"P"}),
+    ("ru", "мама", {"M"}), ("pt", "obrigado", {"B"}), ("hi", "पानी", {"P"}), ("tr", "bir", {"B"}),
+])
+def test_espeak_pronounces_each_language(language, word, bilabials):
+    [phones] = phonemize.pronunciations([word], language)
+    assert phones and bilabials <= set(phones), phones
+
+
+def test_words_espeak_cannot_read_get_no_phones():
+    """Chinese characters: Debian's eSpeak NG reads them as English words; the listener then hears
+    the phones in the audio instead of trusting that."""
+    assert phonemize.pronunciations(["你好"], "zh") == [[]]
+
+
+def test_every_voice_named_exists():
+    from core.synth.espeak import Espeak
+    Espeak()
+    lib = Espeak._lib
+    missing = [v for v in set(phonemize.ESPEAK_VOICES.values()) if lib.espeak_SetVoiceByName(v.encode()) != 0]
+    assert not missing
+    assert set(phonemize.ESPEAK_VOICES) <= set(NAMES)
+
+
+def test_language_codes_are_checked():
+    assert check_language("ES") == "es" and check_language("auto") == "auto"
+    with pytest.raises(ValueError, match="unknown language 'xx'"):
+        check_language("xx")
+    assert name("ja") == "Japanese"
+
+
+@pytest.fixture(scope="module")
+def heard():
+    return {f: listen(load_audio(DATA / f)) for f in TRANSCRIPTS}
+
+
+@pytest.mark.parametrize("file", sorted(TRANSCRIPTS))
+def test_language_is_detected_and_heard(heard, file):
+    language, text = TRANSCRIPTS[file]
+    a = heard[file]
+    assert a.language == language and a.language_probability > 0.8
+    wer = word_error_rate(text, a.text)
+    assert wer < (0.6 if language == "ru" else 0.35), (a.text, wer)
+    assert a.phone_source == "alignment"
+    spoken = {p.phone for p in a.phones}
+    assert {"P", "B", "M"} & spoken                  # every prompt has a bilabial
+    assert not a.warnings
+
+
+def test_phones_sit_inside_their_words(heard):
+    a = heard["es-conf-now-unmuted.wav"]
+    modo = next(i for i, w in enumerate(a.words) if w.text.lower().strip(".,") == "modo")
+    phones = [p.phone for p in a.phones if p.word == modo]
+    assert phones == ["M", "OW", "DH", "OW"]          # Spanish d between vowels is [ð]
+    m = next(p for p in a.phones if p.word == modo)
+    assert a.words[modo].start <= m.start < m.end <= a.words[modo].end
+
+
+def test_the_writer_reads_an_english_translation(heard):
+    a = heard["fr-conf-onlyperson.wav"]
+    assert a.translation and "participant" in " ".join(t for _, _, t in a.translation).lower()
+    segs = segment(a)
+    assert all(s.evidence["language"] == "fr" for s in segs)
+    speech = [s for s in segs if s.evidence["kind"] == "speech"]
+    assert "conférence" in " ".join(s.evidence["original"] for s in speech)
+    assert "conference" in " ".join(s.evidence["text"] for s in speech).lower()
+
+
+def test_a_wrong_language_choice_warns():
+    a = listen(load_audio(DATA / "es-conf-now-unmuted.wav"), settings=ListenSettings(language="en"))
+    assert a.language == "en" and not a.translation
+    assert any("not in English" in w for w in a.warnings), a.warnings
+
+
+def test_a_script_in_another_alphabet_is_aligned():
+    language, text = TRANSCRIPTS["ru-auth-incorrect.wav"]
+    a = listen(load_audio(DATA / "ru-auth-incorrect.wav"), script=text, settings=ListenSettings(language="ru"))
+    assert a.transcript_source == "script" and [w.text for w in a.words] == text.split()
+    assert a.phone_source == "alignment"
+    assert a.words[0].end <= a.words[1].start + 1e-6 < a.words[-1].end
+
+
+def test_cli_language_option(tmp_path):
+    run = [sys.executable, "-m", "core.cli"]
+    bad = subprocess.run(run + ["listen", str(DATA / "it-auth-incorrect.wav"), "--language", "klingon"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "unknown language 'klingon'" in bad.stderr
+    out = tmp_path / "it.avtp"
+    ok = subprocess.run(run + ["listen", str(DATA / "it-auth-incorrect.wav"), "--language", "it", "--writer", "rules",
+                               "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0, ok.stderr
+    from core.project import load_project
+    project = load_project(out)
+    assert project.settings.extra["stage1"]["language"] == "it"
+    ev = project.segments[0].evidence if len(project.segments) == 1 else \
+        next(s.evidence for s in project.segments if s.evidence.get("original"))
+    assert ev["language"] == "it" and "password" in ev["original"].lower() and ev["text"]
+
+
+def test_manifest_language_column(tmp_path):
+    from core.manifest import read_manifest
+    (tmp_path / "a.wav").write_bytes((DATA / "it-auth-incorrect.wav").read_bytes())
+    path = tmp_path / "m.csv"
+    path.write_text("audio,language\na.wav,it\na.wav,\na.wav,elvish\n", encoding="utf-8")
+    lines = read_manifest(path).lines
+    assert [ln.language for ln in lines[:2]] == ["it", ""] and not lines[0].problem
+    assert "unknown language 'elvish'" in lines[2].problem

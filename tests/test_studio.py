@@ -333,6 +333,27 @@ def test_an_import_starts_from_the_chosen_baseline_and_the_inspector_says_why(qt
     close(w, qtbot)
 
 
+def test_an_import_in_another_language_shows_its_words_and_their_translation(qtbot, tmp_path):
+    """Settings > "Imports are spoken in": chosen from the dialog, remembered, used by the import;
+    the inspector shows the French words and the English the writer read."""
+    from studio.settings import SettingsDialog
+    w = make_window(qtbot, tmp_path)
+    dialog = SettingsDialog(w.current_settings(), w)
+    assert dialog.language.currentData() == "auto" and dialog.language.count() == 1 + 100   # "Detect it" and Whisper's languages
+    dialog.language.setCurrentIndex(dialog.language.findText("French (fr)"))
+    dialog.writer.setCurrentIndex(dialog.writer.findData("rules"))
+    w.apply_settings(dialog.result_settings())
+    assert w.language == "fr" and w.settings.value("studio/language") == "fr"
+    w.import_audio(Path(__file__).parent / "data" / "languages" / "fr-conf-onlyperson.wav")
+    qtbot.waitUntil(lambda: w.doc.track is not None and not w.worker.busy, timeout=90000)
+    k, seg = next((i, s) for i, s in enumerate(w.doc.project.segments) if s.evidence.get("original"))
+    assert seg.evidence["language"] == "fr"
+    w.inspector.show_segment(k, seg)
+    shown = w.inspector.words.text()
+    assert "conférence" in shown and "French; in English:" in shown and "conference" in shown.split("English:")[1]
+    close(w, qtbot)
+
+
 def test_saving_over_a_file_another_program_changed_asks_first(qtbot, tmp_path, take, monkeypatch):
     """A project open in the studio while `avitalk regen` (or another studio) rewrites the file:
     Ctrl+S asks before overwriting the other program's edit; Cancel keeps it."""

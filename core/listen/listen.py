@@ -16,6 +16,7 @@ from core.listen.types import Analysis, ListenSettings, Word
 
 RATE = 16000
 LOW_CONFIDENCE = 0.5      # mean word probability below which the transcript is flagged
+CHECK_LANGUAGE = 0.75     # below this, a chosen language is checked against what Whisper hears
 
 
 def listen(audio: Audio, script: str | None = None, settings: ListenSettings | None = None) -> Analysis:
@@ -66,7 +67,11 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     if words:
         result.transcript_source = "asr"
         mean_p = float(np.mean([w.probability for w in words]))
-        if len(words) >= 3 and mean_p < LOW_CONFIDENCE:
+        heard = _other_language(x, regions, code) if s.language != language.AUTO and mean_p < CHECK_LANGUAGE else None
+        if heard:
+            warn.append(f"the speech sounds like {language.name(heard[0])} (probability {heard[1]:.2f}), not "
+                        f"{language.name(code)} as chosen: choose --language {heard[0]} or auto")
+        elif len(words) >= 3 and mean_p < LOW_CONFIDENCE:
             warn.append(f"the transcript is unreliable (mean word confidence {mean_p:.2f}): the speech may be noisy "
                         f"or sung, or not in {language.name(code)}; give the script text for a better alignment")
     elif regions:
@@ -109,6 +114,12 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     result.timings["prosody"] = clock() - t
     result.timings["total"] = sum(result.timings.values())
     return result
+
+
+def _other_language(x: np.ndarray, regions: list[tuple[float, float]], chosen: str) -> tuple[str, float] | None:
+    """The language Whisper clearly hears when it is not the one chosen (None if it agrees or is unsure)."""
+    code, p = language.detect(x, regions)
+    return (code, p) if code != chosen and p >= 0.8 else None
 
 
 def foreign_lexicon(x: np.ndarray, words: list[Word], regions: list[tuple[float, float]], duration: float,

@@ -3,8 +3,8 @@
 eSpeak NG knows the spelling rules of 100+ languages. Each word goes through
 `espeak_TextToPhonemes` with the language's voice and comes back as IPA; every IPA segment is then
 mapped to the nearest of the 39 ARPAbet phones the motion model is conditioned on, by what the face
-shows: where the lips close (p b m, and the bilabial approximant of Spanish b/v), the lip-teeth
-contact (f v), rounding (y, ø and œ read as the rounded UW, OW and AO), vowel height and frontness,
+shows: where the lips close (p b m; the approximant of Spanish b/v between vowels, [β], narrows
+them without closing and reads as V), the lip-teeth contact (f v), rounding (y, ø and œ read as the rounded UW, OW and AO), vowel height and frontness,
 and the tongue-tip and back consonants, which show little. Stress, length, tone, nasalisation and
 palatalisation marks do not change the mouth shape much and are dropped.
 """
@@ -31,7 +31,7 @@ IPA_TO_ARPABET: dict[str, tuple[str, ...]] = {
     "ɯ": ("UW",), "ə": ("AH",), "ɘ": ("AH",), "ɵ": ("AH",), "ɜ": ("ER",), "ʌ": ("AH",), "ɞ": ("AO",),
     "ᵻ": ("IH",), "ɶ": ("AO",),
     # lips
-    "p": ("P",), "b": ("B",), "m": ("M",), "ɱ": ("M",), "β": ("B",), "ɸ": ("F",), "f": ("F",), "v": ("V",),
+    "p": ("P",), "b": ("B",), "m": ("M",), "ɱ": ("M",), "β": ("V",), "ɸ": ("F",), "f": ("F",), "v": ("V",),
     "ʋ": ("V",), "w": ("W",), "ɥ": ("W",), "ʍ": ("W",),
     # tongue tip and blade
     "θ": ("TH",), "ð": ("DH",), "t": ("T",), "d": ("D",), "n": ("N",), "l": ("L",), "ɫ": ("L",), "s": ("S",),

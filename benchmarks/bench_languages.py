@@ -98,7 +98,8 @@ def pool(rows: list[dict]) -> dict:
             "probability": float(np.mean([r["probability"] for r in rows])),
             "wer": float(np.mean([r["wer"] for r in rows])),
             "rtf": float(sum(r["seconds"] for r in rows) / sum(r["duration"] for r in rows)),
-            "bilabial_closed": wmean("bilabial_closed", bf), "bilabial_phones_closed": wmean("bilabial_phones_closed", ph),
+            "bilabial_closed": wmean("bilabial_closed", bf),
+            "bilabial_phones_closed": wmean("bilabial_phones_closed", ph),
             "vowel_closed": wmean("vowel_closed", vf),
             "jaw_loudness_r": float(np.nanmean([s["jaw_loudness_r"] for s in syncs])),
             "bilabial_phones": int(ph.sum()), "calm_share": float(np.mean(
@@ -151,8 +152,8 @@ def speed(data: Path, manifest: list[dict], languages: list[str]) -> dict:
             wav = Path(tmp) / f"{lang}.wav"
             sf.write(str(wav), x, 16000)
             t = time.perf_counter()
-            run = subprocess.run([sys.executable, "-m", "core.cli", "listen", str(wav), "-o", str(Path(tmp) / "x.avtp")],
-                                 capture_output=True, text=True, cwd=ROOT)
+            run = subprocess.run([sys.executable, "-m", "core.cli", "listen", str(wav), "-o",
+                                  str(Path(tmp) / "x.avtp")], capture_output=True, text=True, cwd=ROOT)
             wall = time.perf_counter() - t
             if run.returncode:
                 raise SystemExit(run.stderr)

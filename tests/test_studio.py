@@ -339,7 +339,8 @@ def test_an_import_in_another_language_shows_its_words_and_their_translation(qtb
     from studio.settings import SettingsDialog
     w = make_window(qtbot, tmp_path)
     dialog = SettingsDialog(w.current_settings(), w)
-    assert dialog.language.currentData() == "auto" and dialog.language.count() == 1 + 100   # "Detect it" and Whisper's languages
+    assert dialog.language.currentData() == "auto"
+    assert dialog.language.count() == 1 + 100                  # "Detect it" and Whisper's languages
     dialog.language.setCurrentIndex(dialog.language.findText("French (fr)"))
     dialog.writer.setCurrentIndex(dialog.writer.findData("rules"))
     w.apply_settings(dialog.result_settings())

@@ -4,8 +4,9 @@ eSpeak NG knows the spelling rules of 100+ languages. Each word goes through
 `espeak_TextToPhonemes` with the language's voice and comes back as IPA; every IPA segment is then
 mapped to the nearest of the 39 ARPAbet phones the motion model is conditioned on, by what the face
 shows: where the lips close (p b m; the approximant of Spanish b/v between vowels, [β], narrows
-them without closing and reads as V), the lip-teeth contact (f v), rounding (y, ø and œ read as the rounded UW, OW and AO), vowel height and frontness,
-and the tongue-tip and back consonants, which show little. Stress, length, tone, nasalisation and
+them without closing and reads as V), the lip-teeth contact (f v), rounding (y, ø and œ read as
+the rounded UW, OW and AO), vowel height and frontness, and the tongue-tip and back consonants,
+which show little. Stress, length, tone, nasalisation and
 palatalisation marks do not change the mouth shape much and are dropped.
 """
 

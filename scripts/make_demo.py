@@ -41,7 +41,7 @@ from core.motion.checkpoint import load_default_model  # noqa: E402
 from core.pipeline import animate, listen_and_instruct, make_project, user_instruction  # noqa: E402
 from core.project import MAIN_TRACK, save_project  # noqa: E402
 from core.synth.dataset import PROSODY  # noqa: E402
-from core.synth.espeak import Espeak  # noqa: E402
+from core.espeak import Espeak  # noqa: E402
 
 OUTPUT = ROOT / "resources" / "demo" / "demo.avtp"
 

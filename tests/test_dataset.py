@@ -80,7 +80,7 @@ def test_bilabials_close_the_jaw(built):
         with np.load(folder / item["file"]) as data:
             motion = data["motion"]
         # eSpeak's own bilabials, re-synthesised exactly as the item was made
-        from core.synth.espeak import Espeak
+        from core.espeak import Espeak
         from core.synth.phonemes import to_arpabet
         t = plan.lead
         for k, seg in enumerate(plan.segments):

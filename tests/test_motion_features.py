@@ -9,7 +9,7 @@ from core.audio import decode_audio
 from core.listen import listen
 from core.motion.features import NUM_FEATURES, PHONE_INDEX, PHONES, speech_features
 from core.motion.model import MotionConfig
-from core.synth.espeak import Espeak
+from core.espeak import Espeak
 
 
 def test_features_from_the_listener():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.synth.espeak import Espeak, EspeakError
+from core.espeak import Espeak, EspeakError
 
 
 @pytest.fixture(scope="module")

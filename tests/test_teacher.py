@@ -4,7 +4,7 @@ import numpy as np
 
 from core.arkit import INDEX
 from core.instruct.wording import compose
-from core.synth.espeak import Espeak
+from core.espeak import Espeak
 from core.synth.phonemes import to_arpabet
 from core.synth.teacher import teacher_track
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from core.arkit import INDEX
-from core.synth.espeak import Espeak
+from core.espeak import Espeak
 from core.synth.phonemes import to_arpabet
 from core.synth.visemes import PHONES, lip_weights
 

@@ -12,7 +12,6 @@ palatalisation marks do not change the mouth shape much and are dropped.
 
 from __future__ import annotations
 
-import ctypes
 import unicodedata
 
 from core.listen.errors import ListenError
@@ -63,8 +62,6 @@ ESPEAK_VOICES: dict[str, str] = {
     "sd": "sd", "gu": "gu", "am": "am", "uz": "uz", "ht": "ht", "tk": "tk", "mt": "mt", "lb": "lb",
     "my": "my", "as": "as", "tt": "tt", "haw": "haw", "ba": "ba", "yue": "yue",
 }
-ESPEAK_PHONEMES_IPA = 0x02
-CHARS_UTF8 = 1
 
 
 def ipa_to_arpabet(ipa: str) -> list[str]:
@@ -96,30 +93,12 @@ def ipa(words: list[str], language: str) -> list[str]:
     voice = voice_for(language)
     if voice is None:
         return [""] * len(words)
-    from core.synth.espeak import Espeak, EspeakError
+    from core.espeak import Espeak, EspeakError
     try:
-        Espeak()                                   # loads and initialises the library once
+        got = Espeak().ipa(words, voice)
     except EspeakError as exc:
         raise ListenError(str(exc)) from exc
-    lib = Espeak._lib
-    lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-    lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
-    out = []
-    with Espeak._lock:
-        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-            return [""] * len(words)
-        for word in words:
-            data = ctypes.create_string_buffer(word.encode("utf-8"))
-            ptr = ctypes.c_void_p(ctypes.addressof(data))
-            pieces = []
-            while ptr.value:                       # one clause per call; a word is usually one
-                got = lib.espeak_TextToPhonemes(ctypes.byref(ptr), CHARS_UTF8, ESPEAK_PHONEMES_IPA)
-                if got:
-                    pieces.append(got.decode("utf-8", "replace"))
-                if len(pieces) > 8:
-                    break
-            out.append(" ".join(pieces).strip())
-    return out
+    return got if got is not None else [""] * len(words)
 
 
 def pronunciations(words: list[str], language: str) -> list[list[str]]:

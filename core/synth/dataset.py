@@ -265,7 +265,7 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     from core.listen import ListenSettings, frames_at, listen
     from core.motion.features import speech_features
     from core.motion.text import embed
-    from core.synth.espeak import Espeak
+    from core.espeak import Espeak
     from core.synth.phonemes import to_arpabet
     from core.synth.teacher import teacher_track
 

@@ -1,8 +1,10 @@
-"""Speech with phoneme timings from libespeak-ng, through ctypes (synchronous mode).
+"""eSpeak NG through ctypes (libespeak-ng, synchronous mode): speech with phoneme timings (the
+training data and the demo), and the pronunciation of words as IPA (the listener, any language).
 
     speaker = Espeak()
     utterance = speaker.say("Hello there", voice="en-us+f3", rate=170, pitch=60, pitch_range=70)
     utterance.samples, utterance.sample_rate, utterance.phonemes  # [(name, start_s, end_s), ...]
+    speaker.ipa(["hola", "gracias"], voice="es")                 # ["ˈola", "ɡɾˈaθjas"]
 
 Phoneme names are eSpeak's own mnemonics (e.g. "h", "@", "l", "oU"); word events give word
 boundaries. One process-wide engine: libespeak-ng is not thread-safe, so calls are serialised.
@@ -23,6 +25,7 @@ POS_CHARACTER = 1
 CHARS_UTF8 = 1
 EVENT_WORD, EVENT_SENTENCE, EVENT_END, EVENT_MSG_TERMINATED, EVENT_PHONEME = 1, 2, 5, 6, 7
 PARAM_RATE, PARAM_VOLUME, PARAM_PITCH, PARAM_RANGE = 1, 2, 3, 4
+PHONEMES_IPA = 0x02
 
 
 class EspeakError(RuntimeError):
@@ -73,6 +76,8 @@ class Espeak:
                     raise EspeakError("espeak_Initialize failed (is espeak-ng-data installed?)")
                 lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
                 lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+                lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+                lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
                 lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
                                              ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
                 Espeak._lib, Espeak._rate = lib, rate
@@ -97,6 +102,26 @@ class Espeak:
                 self._events.append((e.type, e.audio_position, "", e.text_position, e.length))
             i += 1
         return 0
+
+    def ipa(self, words: list[str], voice: str) -> list[str] | None:
+        """Each word's pronunciation in IPA as `voice` reads it ("" for a word it cannot say);
+        None if eSpeak has no such voice. A word eSpeak reads in another language comes back
+        with its switches, "(en)...(cmn)"."""
+        lib = Espeak._lib
+        out = []
+        with Espeak._lock:
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                return None
+            for word in words:
+                data = ctypes.create_string_buffer(word.encode("utf-8"))
+                ptr = ctypes.c_void_p(ctypes.addressof(data))
+                pieces = []
+                while ptr.value and len(pieces) < 8:          # one clause per call; a word is one
+                    got = lib.espeak_TextToPhonemes(ctypes.byref(ptr), CHARS_UTF8, PHONEMES_IPA)
+                    if got:
+                        pieces.append(got.decode("utf-8", "replace"))
+                out.append(" ".join(pieces).strip())
+        return out
 
     def say(self, text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50, pitch_range: int = 50,
             volume: int = 100) -> Utterance:

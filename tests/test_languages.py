@@ -48,9 +48,22 @@ def test_espeak_pronounces_each_language(language, word, bilabials):
 
 
 def test_words_espeak_cannot_read_get_no_phones():
-    """Chinese characters: Debian's eSpeak NG reads them as English words; the listener then hears
-    the phones in the audio instead of trusting that."""
-    assert phonemize.pronunciations(["你好"], "zh") == [[]]
+    """Japanese kanji: Debian's eSpeak NG reads them as "Chinese letter" in English; the listener
+    then hears the phones in the audio instead of trusting that. Kana it reads."""
+    assert phonemize.pronunciations(["日本語", "ありがとう"], "ja") == [[], ["AA", "D", "IY", "G", "AA", "T", "OW", "UW"]]
+
+
+def test_chinese_characters_are_read_through_their_pinyin():
+    assert phonemize.pinyin("朋友们") == "peng2 you3 men5"
+    assert phonemize.pronunciations(["朋友", "妈妈", "苹果"], "zh") == [
+        ["P", "AH", "NG", "Y", "IY", "OW", "UW"], ["M", "AA", "M", "AA"], ["P", "IY", "NG", "K", "UW", "OW"]]
+    from core.audio import Audio
+    from core.espeak import Espeak
+    said = Espeak().say("wo3 men5 de5 peng2 you3 ming2 tian1 lai2 bei3 jing1, ma1 ma5 hen3 gao1 xing4.",
+                        voice="cmn-latn-pinyin", rate=140)
+    a = listen(Audio(said.samples[:, None], said.sample_rate, name="zh.wav"), settings=ListenSettings(language="zh"))
+    assert a.language == "zh" and "朋友" in a.text.replace(" ", "") and a.phone_source != "allphone"
+    assert {"P", "M"} <= {p.phone for p in a.phones}
 
 
 def test_every_voice_named_exists():

@@ -152,6 +152,53 @@ def test_streaming_listener_hears_what_the_offline_listener_hears():
     assert 0.6 < (~silent).sum() / (offline[:n, 39] == 0).sum() < 1.6
 
 
+def test_the_closure_classifier_streams_as_it_reads_a_whole_take():
+    """Block by block it gives every frame the probability it gets from the whole recording: no
+    frame reads audio past its 40 ms of look-ahead, none is skipped or read twice."""
+    from core.live import bilabial as B
+    x = load_audio(SAMPLE).mono16k[:16000 * 4]
+    stream = B.StreamingClosures()
+    for i in range(0, len(x), 320):
+        stream.update(x[:i + 320])
+    model = B.classifier()
+    n = (len(x) - B.WIN // 2) // B.HOP + 1
+    bands = B.RunningNorm(model.mean, model.var)(B.log_mel(x, 0, n))
+    whole = model.probability(B.context(np.concatenate([np.zeros((B.PAST, B.BANDS), np.float32), bands])))
+    assert stream.known == n - B.FUTURE and np.allclose(stream.prob, whole[:stream.known], atol=1e-5)
+
+
+def test_a_closure_is_laid_over_the_phone_loops_phones():
+    from core.listen.types import Phone
+    from core.live.bilabial import overlay
+    phones = [Phone("AA", 0.0, 0.2), Phone("T", 0.2, 0.3), Phone("IY", 0.3, 0.6), Phone("B", 0.6, 0.7)]
+    out = overlay(phones, [(0.15, 0.25), (0.62, 0.68)])
+    assert [(p.phone, p.start, p.end) for p in out] == [("AA", 0.0, 0.15), ("M", 0.15, 0.25), ("T", 0.25, 0.3),
+                                                         ("IY", 0.3, 0.6), ("B", 0.6, 0.7)]
+
+
+def test_live_hears_the_lip_closures_the_phone_loop_misses():
+    """On real speech the streaming listener's phones close the lips at most /p b m/ the offline
+    aligner finds (the phone loop alone finds few), and not all over the vowels."""
+    from core.listen import ListenSettings
+    from core.listen.align import allphone
+    audio = load_audio(SAMPLE)
+    x = audio.mono16k
+    offline = listen(audio, settings=ListenSettings(language="en"))
+    truth = [p for p in offline.phones if p.phone in ("P", "B", "M")]
+    live = StreamingListener()
+    for i in range(0, len(x), 1600):
+        live.push(x[i:i + 1600])
+    streamed = [p for p in live.finish().phones if p.phone in ("P", "B", "M")]
+    loop = [p for p in allphone(x, offline.vad, offline.duration, ListenSettings()) if p.phone in ("P", "B", "M")]
+
+    def found(got):
+        return sum(any(g.start - 0.03 < t.end and g.end + 0.03 > t.start for g in got) for t in truth) / len(truth)
+    assert len(truth) >= 6 and found(streamed) >= 0.75 and found(streamed) >= found(loop) + 0.25
+    vowels = [p for p in offline.phones if p.phone in ("AA", "AE", "AH", "AO", "EH", "IH", "IY", "UW", "OW", "EY")]
+    on_vowels = sum(any(g.start < (v.start + v.end) / 2 < g.end for g in streamed) for v in vowels)
+    assert on_vowels <= 0.1 * len(vowels)
+
+
 def test_blinks_live_come_as_a_speaking_persons():
     fps = 30.0
     blinks = LiveBlinks(fps, seed=2)

@@ -8,10 +8,14 @@ them without closing and reads as V), the lip-teeth contact (f v), rounding (y, 
 the rounded UW, OW and AO), vowel height and frontness, and the tongue-tip and back consonants,
 which show little. Stress, length, tone, nasalisation and
 palatalisation marks do not change the mouth shape much and are dropped.
+
+Chinese characters go through their pinyin (pypinyin's dictionary, MIT) to eSpeak NG's pinyin
+voice, `cmn-latn-pinyin`: Debian's eSpeak NG has no dictionary of the characters themselves.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from core.listen.errors import ListenError
@@ -51,7 +55,7 @@ _DROP = set("ˈˌːˑ.‿|‖-_ʲʷˠˤ̩̯̪̺̻̥̬̞̝̟̠̃͜͡˥˦˧˨˩012
 # Whisper language codes -> eSpeak NG voices (every language both know; for the others the phones
 # come from the audio: core.listen.listen.foreign_lexicon).
 ESPEAK_VOICES: dict[str, str] = {
-    "en": "en-us", "zh": "cmn", "de": "de", "es": "es", "ru": "ru", "ko": "ko", "fr": "fr", "ja": "ja",
+    "en": "en-us", "zh": "cmn-latn-pinyin", "de": "de", "es": "es", "ru": "ru", "ko": "ko", "fr": "fr", "ja": "ja",
     "pt": "pt", "tr": "tr", "pl": "pl", "ca": "ca", "nl": "nl", "ar": "ar", "sv": "sv", "it": "it",
     "id": "id", "hi": "hi", "fi": "fi", "vi": "vi", "he": "he", "uk": "uk", "el": "el", "ms": "ms",
     "cs": "cs", "ro": "ro", "da": "da", "hu": "hu", "ta": "ta", "no": "nb", "th": "th", "ur": "ur",
@@ -87,18 +91,37 @@ def voice_for(language: str) -> str | None:
     return ESPEAK_VOICES.get(language)
 
 
+_ASPIRATED = re.compile(r"(p|t|k|ts\.?|tɕ)h")
+
+
+def pinyin(word: str) -> str:
+    """The pinyin of a written Chinese word, syllables with tone numbers ("你好" -> "ni3 hao3");
+    latin letters and digits are left out."""
+    try:
+        from pypinyin import Style, lazy_pinyin
+    except ImportError as exc:
+        raise ListenError("the Python package 'pypinyin' is not installed (it reads Chinese characters)") from exc
+    return " ".join(lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore"))
+
+
 def ipa(words: list[str], language: str) -> list[str]:
     """eSpeak NG's IPA for each word (an empty string for a word it cannot say, and for every word
     of a language it has no voice for)."""
     voice = voice_for(language)
     if voice is None:
         return [""] * len(words)
+    if language == "zh":
+        words, voice = [pinyin(w) for w in words], "cmn-latn-pinyin"
     from core.espeak import Espeak, EspeakError
     try:
         got = Espeak().ipa(words, voice)
     except EspeakError as exc:
         raise ListenError(str(exc)) from exc
-    return got if got is not None else [""] * len(words)
+    if got is None:
+        return [""] * len(words)
+    if language == "zh":      # the pinyin voice writes aspiration as "h" and tone 3 inside a syllable as "ɜ"
+        got = [_ASPIRATED.sub(r"\1", g.replace("ɜ", "")) for g in got]
+    return got
 
 
 def pronunciations(words: list[str], language: str) -> list[list[str]]:

@@ -11,7 +11,9 @@ exactly as it reads a recorded take, for any range of frames:
 - **Phones**: PocketSphinx's phone loop decodes inside one utterance as the audio arrives
   (about 1 ms a block); its partial best path gives the newest phones, which may still change
   over the next frames (the performer's look-ahead). An utterance ends at a pause or after
-  MAX_UTTERANCE_S, and its phones are then final.
+  MAX_UTTERANCE_S, and its phones are then final. The loop finds few lip closures, so a frame
+  classifier listening for them (core.live.bilabial, 40 ms of look-ahead) puts an M where it
+  is sure of one.
 - **Prosody**: energy per 10 ms as offline; f0 by WORLD's DIO + StoneMask on the newest audio
   with half a second of context; pitch and loudness relative to the speaker so far (the running
   medians of the speech heard).
@@ -30,6 +32,7 @@ from core.listen import models, vad
 from core.listen.align import loop_phones, pcm16
 from core.listen.prosody import clean_voicing
 from core.listen.types import Analysis, ListenSettings, Phone
+from core.live.bilabial import StreamingClosures, overlay
 from core.motion.features import speech_features
 
 RATE = 16000
@@ -100,6 +103,7 @@ class StreamingListener:
         self._vad_windows = 0                 # VAD windows judged so far
         self._vad = _StreamingVad()
         self._decoder = models.streaming_allphone()
+        self._closures = StreamingClosures()
         self._utt_start = 0                 # sample where the current utterance began
         self._in_utt = False
         self._final_phones: list[Phone] = []
@@ -130,6 +134,7 @@ class StreamingListener:
         self._update_energy()
         self._update_vad()
         self._feed_decoder(block)
+        self._closures.update(self.samples.view)
 
     def _update_energy(self) -> None:
         x, n = self.samples.view, self.samples.n
@@ -166,8 +171,11 @@ class StreamingListener:
             self._end_utterance()
 
     def _spoken(self) -> list[Phone]:
-        """The current utterance's phones so far, without its silences (the take's are tiled in)."""
-        return [p for p in loop_phones(self._decoder, self._utt_start / RATE) if p.phone != "SIL"]
+        """The current utterance's phones so far, without its silences (the take's are tiled in),
+        with the closures the classifier is sure of."""
+        start = self._utt_start / RATE
+        spoken = [p for p in loop_phones(self._decoder, start) if p.phone != "SIL"]
+        return overlay(spoken, self._closures.spans(start))
 
     def _end_utterance(self) -> None:
         if not self._in_utt:

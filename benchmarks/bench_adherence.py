@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         held["model"].append(A.lip_sync(m, tk.labels, tk.loudness_db, tk.speaking, basis=basis))
         held["teacher"].append(A.lip_sync(tk.motion, tk.labels, tk.loudness_db, tk.speaking, basis=basis))
     for name in ("model", "teacher"):
-        agg = _pool(held[name])
+        agg = A.pool_lip_sync(held[name])
         held_rows.append(sync_row(f"{name} ({'dataset target' if name == 'teacher' else 'seed 0'})", agg))
         out.setdefault("heldout_sync", {})[name] = agg
     print(f"  held-out synthetic items ({len(takes[:args.items])}, their own instructions, listener phones; "
@@ -222,33 +222,6 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(out, indent=1, default=_jsonable))
         print(f"figures: {args.json}")
     return 0
-
-
-def _pool(figures: list[dict]) -> dict:
-    """Frame-weighted shares and means over several takes' lip_sync figures (r: mean)."""
-    if not figures:
-        return {}
-    out = dict(figures[0])
-    bf = np.array([f["bilabial_frames"] for f in figures], float)
-    vf = np.array([f["vowel_frames"] for f in figures], float)
-    ph = np.array([f["bilabial_phones"] for f in figures], float)
-
-    def wmean(key, w):
-        v = np.array([f[key] for f in figures], float)
-        ok = np.isfinite(v) & (w > 0)
-        return float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
-
-    out.update(bilabial_frames=int(bf.sum()), vowel_frames=int(vf.sum()), bilabial_phones=int(ph.sum()),
-               bilabial_closed=wmean("bilabial_closed", bf), vowel_closed=wmean("vowel_closed", vf),
-               bilabial_gap_mm=wmean("bilabial_gap_mm", bf), vowel_gap_mm=wmean("vowel_gap_mm", vf),
-               bilabial_phones_closed=wmean("bilabial_phones_closed", ph),
-               jaw_loudness_r=float(np.nanmean([f["jaw_loudness_r"] for f in figures])),
-               jaw_loudness_r_best=float(np.nanmean([f["jaw_loudness_r_best"] for f in figures])),
-               best_lag=int(round(np.median([f["best_lag"] for f in figures]))),
-               blinks=int(sum(f["blinks"] for f in figures)), minutes=float(sum(f["minutes"] for f in figures)))
-    out["blinks_per_minute"] = out["blinks"] / out["minutes"] if out["minutes"] else float("nan")
-    out["blink_ms_median"] = float(np.nanmedian([f["blink_ms_median"] for f in figures]))
-    return out
 
 
 def _jsonable(x):

@@ -85,25 +85,13 @@ def stage1_and_sync(entry: dict, data: Path, bundle, basis) -> dict:
 
 
 def pool(rows: list[dict]) -> dict:
-    syncs = [r["sync"] for r in rows]
-    bf = np.array([s["bilabial_frames"] for s in syncs], float)
-    vf = np.array([s["vowel_frames"] for s in syncs], float)
-    ph = np.array([s["bilabial_phones"] for s in syncs], float)
-
-    def wmean(key, w):
-        v = np.array([s[key] for s in syncs], float)
-        ok = np.isfinite(v) & (w > 0)
-        return float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
-    return {"takes": len(rows), "detected": float(np.mean([r["detected"] == r["language"] for r in rows])),
+    from core.synth.adherence import pool_lip_sync
+    return {**pool_lip_sync([r["sync"] for r in rows]), "takes": len(rows),
+            "detected": float(np.mean([r["detected"] == r["language"] for r in rows])),
             "probability": float(np.mean([r["probability"] for r in rows])),
             "wer": float(np.mean([r["wer"] for r in rows])),
             "rtf": float(sum(r["seconds"] for r in rows) / sum(r["duration"] for r in rows)),
-            "bilabial_closed": wmean("bilabial_closed", bf),
-            "bilabial_phones_closed": wmean("bilabial_phones_closed", ph),
-            "vowel_closed": wmean("vowel_closed", vf),
-            "jaw_loudness_r": float(np.nanmean([s["jaw_loudness_r"] for s in syncs])),
-            "bilabial_phones": int(ph.sum()), "calm_share": float(np.mean(
-                [e == "neutral" for r in rows for e in r["emotions"]]))}
+            "calm_share": float(np.mean([e == "neutral" for r in rows for e in r["emotions"]]))}
 
 
 def alignment_methods(data: Path, manifest: list[dict]) -> dict:

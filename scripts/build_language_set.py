@@ -16,7 +16,6 @@ import argparse
 import gzip
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.instruct.models import cache_root  # noqa: E402
+from scripts.build_real_speech_set import read_line, unpack_deb  # noqa: E402
 
 RATE = 16000
 PAUSE = 0.6
@@ -35,24 +35,9 @@ VOICES = {"en": "en_US_f_Allison", "es": "es_MX_f_Allison", "fr": "fr_CA_f_June"
           "ru": "ru_RU_f_IvrvoiceRU"}
 
 
-def unpacked(package: str, cache: Path) -> Path:
-    """The unpacked tree of a Debian package (downloaded once, never installed)."""
-    root = cache / package
-    if not root.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        cmd = ["apt-get", "download", package]
-        if not list(cache.glob(f"{package}_*.deb")) and subprocess.run(cmd, cwd=cache, capture_output=True).returncode:
-            subprocess.run(["apt-get", "update", "-qq"], check=True)
-            subprocess.run(cmd, cwd=cache, check=True)
-        deb = sorted(cache.glob(f"{package}_*.deb"))[-1]
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-        deb.unlink()
-    return root
-
-
 def transcripts(lang: str, cache: Path) -> dict[str, str]:
     """Prompt name -> its text, from the package's list of core sounds."""
-    doc = unpacked(f"asterisk-core-sounds-{lang}", cache) / f"usr/share/doc/asterisk-core-sounds-{lang}"
+    doc = unpack_deb(f"asterisk-core-sounds-{lang}", cache) / f"usr/share/doc/asterisk-core-sounds-{lang}"
     path = doc / f"core-sounds-{lang}.txt.gz"
     out = {}
     for line in gzip.open(path, "rt", encoding="utf-8-sig", errors="replace"):
@@ -60,17 +45,6 @@ def transcripts(lang: str, cache: Path) -> dict[str, str]:
         if m and not line.startswith(";"):
             out[m.group(1)] = m.group(2)
     return out
-
-
-def read_prompt(path: Path) -> np.ndarray:
-    import soundfile as sf
-    from scipy.signal import resample_poly
-    x, sr = sf.read(str(path), always_2d=True, dtype="float32")
-    x = x.mean(axis=1)
-    if sr != RATE:
-        g = np.gcd(int(sr), RATE)
-        x = resample_poly(x, RATE // g, int(sr) // g).astype(np.float32)
-    return x
 
 
 def speakable(text: str) -> bool:
@@ -84,12 +58,12 @@ def build(out: Path, cache: Path) -> list[dict]:
     manifest = []
     for lang, voice in VOICES.items():
         texts = transcripts(lang, cache)
-        folder = unpacked(f"asterisk-core-sounds-{lang}-wav", cache) / "usr/share/asterisk/sounds" / voice
+        folder = unpack_deb(f"asterisk-core-sounds-{lang}-wav", cache) / "usr/share/asterisk/sounds" / voice
         names = [n for n in sorted(texts) if "/" not in n and speakable(texts[n]) and (folder / f"{n}.wav").is_file()]
         takes: list[list[tuple[str, np.ndarray]]] = [[]]
         length = 0.0
         for name in names:
-            x = read_prompt(folder / f"{name}.wav")
+            x = read_line(folder / f"{name}.wav")
             seconds = len(x) / RATE
             if seconds < 1.0 or seconds > TAKE_S / 2:
                 continue

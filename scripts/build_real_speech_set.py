@@ -61,11 +61,10 @@ ZIPPED = {"warzone": ("audio/tutorial/", "tutorial"), "warzone-taunts": ("audio/
 PYANNOTE = ROOT / "tests" / "data" / "listen" / "sample.wav"
 
 
-def unpacked(source: str, cache: Path) -> Path:
-    """The unpacked data folder of a source's Debian package (downloaded once)."""
-    package, inside = PACKAGES[source]
+def unpack_deb(package: str, cache: Path, inside: str = "") -> Path:
+    """The unpacked tree of a Debian package in `cache` (downloaded once, never installed)."""
     root = cache / package
-    if not (root / inside).exists():
+    if not (root / inside).exists() if inside else not root.exists():
         cache.mkdir(parents=True, exist_ok=True)
         cmd = ["apt-get", "download", package]
         if not list(cache.glob(f"{package}_*.deb")) and subprocess.run(cmd, cwd=cache, capture_output=True).returncode:
@@ -74,6 +73,13 @@ def unpacked(source: str, cache: Path) -> Path:
         deb = sorted(cache.glob(f"{package}_*.deb"))[-1]
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
         deb.unlink()
+    return root
+
+
+def unpacked(source: str, cache: Path) -> Path:
+    """The unpacked data folder of a source's Debian package (downloaded once)."""
+    package, inside = PACKAGES[source]
+    root = unpack_deb(package, cache, inside)
     if source in ZIPPED:                    # the game data is a zip: take the speech out
         import zipfile
         prefix, name = ZIPPED[source]

@@ -561,6 +561,33 @@ def lip_sync(motion: np.ndarray, labels: np.ndarray, loudness_db: np.ndarray, sp
     }
 
 
+def pool_lip_sync(figures: list[dict]) -> dict:
+    """Frame-weighted shares and means over several takes' lip_sync figures (r: mean)."""
+    if not figures:
+        return {}
+    out = dict(figures[0])
+    bf = np.array([f["bilabial_frames"] for f in figures], float)
+    vf = np.array([f["vowel_frames"] for f in figures], float)
+    ph = np.array([f["bilabial_phones"] for f in figures], float)
+
+    def wmean(key, w):
+        v = np.array([f[key] for f in figures], float)
+        ok = np.isfinite(v) & (w > 0)
+        return float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
+
+    out.update(bilabial_frames=int(bf.sum()), vowel_frames=int(vf.sum()), bilabial_phones=int(ph.sum()),
+               bilabial_closed=wmean("bilabial_closed", bf), vowel_closed=wmean("vowel_closed", vf),
+               bilabial_gap_mm=wmean("bilabial_gap_mm", bf), vowel_gap_mm=wmean("vowel_gap_mm", vf),
+               bilabial_phones_closed=wmean("bilabial_phones_closed", ph),
+               jaw_loudness_r=float(np.nanmean([f["jaw_loudness_r"] for f in figures])),
+               jaw_loudness_r_best=float(np.nanmean([f["jaw_loudness_r_best"] for f in figures])),
+               best_lag=int(round(np.median([f["best_lag"] for f in figures]))),
+               blinks=int(sum(f["blinks"] for f in figures)), minutes=float(sum(f["minutes"] for f in figures)))
+    out["blinks_per_minute"] = out["blinks"] / out["minutes"] if out["minutes"] else float("nan")
+    out["blink_ms_median"] = float(np.nanmedian([f["blink_ms_median"] for f in figures]))
+    return out
+
+
 # --- real speech: the pyannote sample ----------------------------------------------------------
 
 def read_stm(path: str | os.PathLike) -> list[tuple[float, float, str]]:

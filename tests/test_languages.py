@@ -163,3 +163,20 @@ def test_manifest_language_column(tmp_path):
     lines = read_manifest(path).lines
     assert [ln.language for ln in lines[:2]] == ["it", ""] and not lines[0].problem
     assert "unknown language 'elvish'" in lines[2].problem
+
+
+def test_a_batch_hears_each_line_in_its_language(tmp_path):
+    """The manifest's `language` column reaches the listener: one line says Italian, one lets
+    Whisper detect Spanish; both projects keep their words, translations and language."""
+    from core.batch import BatchSettings, run_batch
+    from core.project import load_project
+    (tmp_path / "it.wav").write_bytes((DATA / "it-auth-incorrect.wav").read_bytes())
+    (tmp_path / "es.wav").write_bytes((DATA / "es-conf-now-unmuted.wav").read_bytes())
+    (tmp_path / "m.csv").write_text("id,audio,language\nit,it.wav,it\nes,es.wav,auto\n", encoding="utf-8")
+    summary = run_batch(tmp_path / "m.csv", tmp_path / "out", BatchSettings(writer="rules", threads=1, language="en"),
+                        workers=1)
+    assert summary.count("done") == 2
+    for ident in ("it", "es"):
+        project = load_project(tmp_path / "out" / ident / f"{ident}.avtp")
+        assert project.settings.extra["stage1"]["language"] == ident
+        assert any(s.evidence.get("original") and s.evidence.get("text") for s in project.segments)

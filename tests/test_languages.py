@@ -180,3 +180,14 @@ def test_a_batch_hears_each_line_in_its_language(tmp_path):
         project = load_project(tmp_path / "out" / ident / f"{ident}.avtp")
         assert project.settings.extra["stage1"]["language"] == ident
         assert any(s.evidence.get("original") and s.evidence.get("text") for s in project.segments)
+
+
+def test_a_short_english_line_skips_the_detection():
+    """A dialogue line the English model hears confidently is English: Whisper base is not asked
+    (it would cost more than the line's own transcript); a foreign line still is."""
+    from core.audio import Audio
+    prompts = load_audio(ROOT / "tests" / "data" / "instruct" / "real" / "asterisk_calm.flac").mono16k
+    english = listen(Audio(prompts[:16000 * 7, None], 16000, name="line.wav"))
+    assert english.language == "en" and "language" not in english.timings and len(english.words) >= 4
+    spanish = listen(load_audio(DATA / "es-conf-now-unmuted.wav"))
+    assert spanish.language == "es" and "language" in spanish.timings

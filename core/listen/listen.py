@@ -17,6 +17,7 @@ from core.listen.types import Analysis, ListenSettings, Word
 RATE = 16000
 LOW_CONFIDENCE = 0.5      # mean word probability below which the transcript is flagged
 CHECK_LANGUAGE = 0.75     # below this, a chosen language is checked against what Whisper hears
+QUICK_ENGLISH_S = 10.0    # takes with at most this much speech try the English model before detecting
 
 
 def listen(audio: Audio, script: str | None = None, settings: ListenSettings | None = None) -> Analysis:
@@ -44,10 +45,20 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     elif not regions:
         warn.append("no speech was detected in the take (music, noise or silence?)")
 
+    # Which language: a short take the English model hears confidently is English (a line of a
+    # dialogue database: Whisper base's detection would cost more than the line's transcript);
+    # otherwise Whisper base names it from the first 30 s of speech.
     code = s.language
+    english: tuple | None = None        # tiny.en's transcript, when it was made to decide
     if code == language.AUTO:
         code = "en"
-        if regions:
+        confident = False
+        if regions and sum(b - a for a, b in regions) <= QUICK_ENGLISH_S:
+            t = clock()
+            english = asr.transcribe(x, regions, s, "en")
+            result.timings["asr"] = clock() - t
+            confident = bool(english[0]) and float(np.mean([w.probability for w in english[0]])) >= CHECK_LANGUAGE
+        if regions and not confident:
             t = clock()
             code, p = language.detect(x, regions)
             result.language_probability = p
@@ -59,11 +70,14 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
 
     t = clock()
     words: list[Word] = []
-    if regions:
+    if english is not None and code == "en":
+        words, result.sounds, w = english
+        warn += w
+    elif regions:
         words, sounds, w = asr.transcribe(x, regions, s, code)
         result.sounds = sounds
         warn += w
-    result.timings["asr"] = clock() - t
+        result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
     if words:
         result.transcript_source = "asr"
         mean_p = float(np.mean([w.probability for w in words]))

@@ -69,7 +69,8 @@ class Analysis:
     speaker: dict[str, float] = field(default_factory=dict)   # whole-take statistics (normalisation)
     transcript_source: str = "none"   # "asr", "script" or "none"
     language: str = "en"              # the language listened to (a Whisper code)
-    language_probability: float = 1.0   # Whisper's detection (1.0 when given)
+    language_probability: float = 1.0   # Whisper base's detection (1.0 when chosen, or when the
+    #                                     English model heard a short take confidently)
     translation: list[tuple[float, float, str]] = field(default_factory=list)   # English, other languages only
     phone_source: str = "none"        # "alignment", "allphone", "estimated", "mixed" or "none"
     warnings: list[str] = field(default_factory=list)

@@ -20,7 +20,6 @@ the packages' own transcripts), joined into 30 s takes; every second take is hel
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import subprocess
 import sys
@@ -117,7 +116,7 @@ def alignment_methods(data: Path, manifest: list[dict]) -> dict:
         lexicon = phonemize.pronunciations([spoken_text(w.text) for w in ref.words], "en")
         for method, t in totals.items():
             words, _, _ = asr.transcribe(x, ref.vad, s, "en")
-            got, _, _ = aligner.align(x, copy.deepcopy(words), ref.duration, s,
+            got, _, _ = aligner.align(x, words, ref.duration, s,
                                       None if method.startswith("cmudict") else lexicon,
                                       by_duration=method.endswith("duration"))
             found = runs(got)

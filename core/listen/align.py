@@ -25,6 +25,7 @@ import numpy as np
 
 from core.listen import models
 from core.listen.g2p import letter_to_sound, words_for
+from core.listen.prosody import VOWELS
 from core.listen.types import ListenSettings, Phone, Word
 
 RATE = 16000
@@ -78,7 +79,6 @@ def _bounds(words: list[Word], chunks: list[list[int]], duration: float, pad: fl
 
 
 VOWEL_WEIGHT = 1.6      # a vowel lasts this many times a consonant when phones are placed by duration
-_VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
 
 
 def _estimate(decoder, words: list[Word], ids: list[int], spoken: dict[int, list[str]]) -> list[Phone]:
@@ -90,7 +90,7 @@ def _estimate(decoder, words: list[Word], ids: list[int], spoken: dict[int, list
         seq = [p for dw in spoken[i] for p in _pronounce(decoder, dw).split()]
         if not seq:
             continue
-        weights = np.array([VOWEL_WEIGHT if p in _VOWELS else 1.0 for p in seq])
+        weights = np.array([VOWEL_WEIGHT if p in VOWELS else 1.0 for p in seq])
         edges = w.start + (w.end - w.start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
         for j, p in enumerate(seq):
             phones.append(Phone(p, float(edges[j]), float(edges[j + 1]), i))

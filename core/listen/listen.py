@@ -106,8 +106,7 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     phones = []
     if words:
         lexicon = None if code == "en" else foreign_lexicon(x, words, regions, duration, code, s)
-        phones, result.phone_source, w = aligner.align(x, words, duration, s, lexicon,
-                                                       by_duration=code != "en" and s.foreign_alignment == "duration")
+        phones, result.phone_source, w = aligner.align(x, words, duration, s, lexicon)
         warn += w
     elif regions and s.allphone_fallback:
         phones = aligner.allphone(x, regions, duration, s)

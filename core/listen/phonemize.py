@@ -110,8 +110,8 @@ def ipa(words: list[str], language: str) -> list[str]:
     voice = voice_for(language)
     if voice is None:
         return [""] * len(words)
-    if language == "zh":
-        words, voice = [pinyin(w) for w in words], "cmn-latn-pinyin"
+    if language == "zh":              # its voice is eSpeak's pinyin reader
+        words = [pinyin(w) for w in words]
     from core.espeak import Espeak, EspeakError
     try:
         got = Espeak().ipa(words, voice)

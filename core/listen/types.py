@@ -41,7 +41,6 @@ class Phone:
 class ListenSettings:
     language: str = "auto"          # a Whisper language code, or "auto" to detect it
     translate: bool = True          # other languages: also an English translation (what the writer reads)
-    foreign_alignment: str = "pocketsphinx"   # other languages' phones: "pocketsphinx" or "duration"
     vad_threshold: float = 0.5      # Silero speech probability that opens a speech region
     min_silence: float = 0.25       # seconds of silence that close a speech region
     min_speech: float = 0.08        # speech regions shorter than this are dropped

@@ -191,3 +191,15 @@ def test_a_short_english_line_skips_the_detection():
     assert english.language == "en" and "language" not in english.timings and len(english.words) >= 4
     spanish = listen(load_audio(DATA / "es-conf-now-unmuted.wav"))
     assert spanish.language == "es" and "language" in spanish.timings
+
+
+def test_an_unsure_detection_is_checked_against_english():
+    """Short acted English lines (a hedgewars character's farewells) are named Chinese by Whisper
+    base at probability 0.45; the English transcript is more confident, so the take is English and
+    the warning says why. A real Spanish prompt keeps Spanish."""
+    line = listen(load_audio(ROOT / "tests" / "data" / "instruct" / "real" / "classic_sad.flac"))
+    assert line.language == "en" and line.language_probability < 0.7
+    assert any("English transcript is more confident" in w for w in line.warnings)
+    assert any(w.text.lower().startswith("bye") for w in line.words)
+    spanish = listen(load_audio(DATA / "es-conf-now-unmuted.wav"))
+    assert spanish.language == "es" and not any("more confident" in w for w in spanish.warnings)

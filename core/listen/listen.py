@@ -17,6 +17,7 @@ from core.listen.types import Analysis, ListenSettings, Word
 RATE = 16000
 LOW_CONFIDENCE = 0.5      # mean word probability below which the transcript is flagged
 CHECK_LANGUAGE = 0.75     # below this, a chosen language is checked against what Whisper hears
+CHECK_DETECTION = 0.7     # a detection of another language below this is checked against English
 QUICK_ENGLISH_S = 10.0    # takes with at most this much speech try the English model before detecting
 
 
@@ -48,30 +49,45 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     # Which language: a short take the English model hears confidently is English (a line of a
     # dialogue database: Whisper base's detection would cost more than the line's transcript);
     # otherwise Whisper base names it from the first 30 s of speech.
+    # An unsure detection of another language is checked against English: short, shouted, sung or
+    # processed English lines are often named Japanese or German at probability 0.3-0.6 (real
+    # Spanish, French, Italian and Russian prompts are named at 0.94-1.0), so under CHECK_DETECTION
+    # both transcripts are made and the more confident one is kept.
     code = s.language
-    english: tuple | None = None        # tiny.en's transcript, when it was made to decide
+    heard: dict[str, tuple] = {}        # transcripts made to decide the language, by language
     if code == language.AUTO:
         code = "en"
         confident = False
         if regions and sum(b - a for a, b in regions) <= QUICK_ENGLISH_S:
             t = clock()
-            english = asr.transcribe(x, regions, s, "en")
+            heard["en"] = asr.transcribe(x, regions, s, "en")
             result.timings["asr"] = clock() - t
-            confident = bool(english[0]) and float(np.mean([w.probability for w in english[0]])) >= CHECK_LANGUAGE
+            confident = _confidence(heard["en"][0]) >= CHECK_LANGUAGE
         if regions and not confident:
             t = clock()
             code, p = language.detect(x, regions)
             result.language_probability = p
             result.timings["language"] = clock() - t
-            if p < language.UNSURE:
+            if code != "en" and p < CHECK_DETECTION:
+                t = clock()
+                for lang in ("en", code):
+                    if lang not in heard:
+                        heard[lang] = asr.transcribe(x, regions, s, lang)
+                result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
+                if _confidence(heard["en"][0]) >= _confidence(heard[code][0]):
+                    warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}, but "
+                                "the English transcript is more confident): listened to as English; choose "
+                                "the language with --language (or in the import options) if that is wrong")
+                    code = "en"
+            if code != "en" and p < language.UNSURE:
                 warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}); "
                             "choose it with --language (or in the import options) if that is wrong")
     result.language = code
 
     t = clock()
     words: list[Word] = []
-    if english is not None and code == "en":
-        words, result.sounds, w = english
+    if code in heard:
+        words, result.sounds, w = heard[code]
         warn += w
     elif regions:
         words, sounds, w = asr.transcribe(x, regions, s, code)
@@ -80,7 +96,7 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
         result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
     if words:
         result.transcript_source = "asr"
-        mean_p = float(np.mean([w.probability for w in words]))
+        mean_p = _confidence(words)
         heard = _other_language(x, regions, code) if s.language != language.AUTO and mean_p < CHECK_LANGUAGE else None
         if heard:
             warn.append(f"the speech sounds like {language.name(heard[0])} (probability {heard[1]:.2f}), not "
@@ -243,3 +259,8 @@ def _spread(words: list[Word], j1: int, j2: int, regions: list[tuple[float, floa
 
     for w, s, e in zip(words[j1:j2], cum[:-1], cum[1:]):
         w.start, w.end = at(s), max(at(e), at(s) + 0.01)
+
+
+def _confidence(words: list[Word]) -> float:
+    """Mean word probability of a transcript (0 without words)."""
+    return float(np.mean([w.probability for w in words])) if words else 0.0

@@ -68,6 +68,19 @@ def segment_text(evidence: dict[str, Any]) -> str:
     return ""
 
 
+def neighbours(segments: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(previous words, next words) of each segment: the listener's evidence["context"] where
+    given, else the neighbouring segments' words."""
+    texts = [segment_text(e) for e in segments]
+    out = []
+    for i, e in enumerate(segments):
+        ctx = e.get("context") if isinstance(e.get("context"), dict) else {}
+        prev = ctx.get("previous") if isinstance(ctx.get("previous"), str) else (texts[i - 1] if i > 0 else "")
+        nxt = ctx.get("next") if isinstance(ctx.get("next"), str) else (texts[i + 1] if i + 1 < len(texts) else "")
+        out.append((prev, nxt))
+    return out
+
+
 class InstructionWriter:
     """Base of all writers. Writers with a model (`has_model`) implement `_write`: a Choice per
     segment, what their model says; None = this segment failed and the cues alone decide it,

@@ -22,8 +22,9 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
-from core.instruct.base import Choice, InstructError, InstructionWriter, choice_from_answer, phrase_text, printable
-from core.instruct.lm import neighbours, user_prompt
+from core.instruct.base import (Choice, InstructError, InstructionWriter, choice_from_answer, neighbours, phrase_text,
+                                 printable)
+from core.instruct.lm import user_prompt
 from core.instruct.wording import ACTIONS, VOCABULARY
 from core.project import EMOTIONS
 

@@ -3,8 +3,9 @@
 Every writer ends here (InstructionWriter.write): per segment, log-scores over the eight MEAD
 emotions are summed from
 - the words: the text emotion classifier (core.instruct.text_emotion; the rules writer uses its
-  lexicon instead), as a likelihood ratio against the classifier's corpus prior, so a text that
-  says nothing in particular adds nothing;
+  lexicon instead) on the segment's words and on them joined with its neighbours' words, as a
+  likelihood ratio against the classifier's corpus prior, so a text that says nothing in
+  particular adds nothing;
 - the voice: arousal relative to the speaker (louder, higher, wider, faster than their own usual)
   and in absolute terms (pitch range of the phrase), calibrated on real calm speech (`VOICE`), which
   favours the aroused emotions (angry, happy, surprised, fearful) or the quiet ones (sad, calm);
@@ -60,6 +61,8 @@ VOICE = {
     "pitch_range_st": (9.3, 2.4, 0.3),        # acted 10.5
     "rate_relative": (1.0, 0.15, 0.1),        # acted 1.0
 }
+
+FRAGMENT_WORDS = 6      # a segment of fewer words is read with its neighbours' words too
 
 SHOUT_PEAK_DB = 14.4     # the calm median peak + 3 calm spreads
 
@@ -158,13 +161,23 @@ def detected_sounds(evidence: dict[str, Any]) -> list[str]:
 
 
 def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[SegmentCues]:
-    from core.instruct.base import segment_text
+    from core.instruct.base import neighbours, segment_text
     texts = [segment_text(e) for e in evidence]
     probs: np.ndarray | None = None
     prior = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS))
     if use_text_model and any(t.strip() for t in texts):
         from core.instruct.text_emotion import model, text_emotion_probabilities
-        probs = text_emotion_probabilities(texts)
+        # A segment is often a piece of a sentence ("the team", "son? Oh, it's on now."): a
+        # fragment's words are also read together with its neighbours' words, and the two readings
+        # are averaged (geometric mean); a segment of FRAGMENT_WORDS words or more stands on its own,
+        # so a real change of emotion between two sentences is not blurred.
+        own = text_emotion_probabilities(texts)
+        joined = [" ".join(f"{prev} {text} {nxt}".split()) for text, (prev, nxt) in zip(texts, neighbours(evidence))]
+        fragment = [i for i, t in enumerate(texts) if 0 < len(t.split()) < FRAGMENT_WORDS and joined[i] != t]
+        probs = own.copy()
+        if fragment:
+            both = np.sqrt(own[fragment] * text_emotion_probabilities([joined[i] for i in fragment]))
+            probs[fragment] = both / both.sum(axis=1, keepdims=True)
         prior = model().prior
     elif not use_text_model:
         prior = lexicon_probabilities("")

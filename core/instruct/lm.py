@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from core.instruct.base import Choice, InstructionWriter, segment_text
+from core.instruct.base import Choice, InstructionWriter, neighbours, segment_text
 from core.instruct.cues import prosody_text
 from core.instruct.models import EMBEDDED_NAME, load_causal_lm
 from core.project import EMOTIONS
@@ -172,19 +172,6 @@ def scorer_for(tok: Any, model: Any) -> LabelScorer:
         if s is None:
             s = _scorers[id(model)] = LabelScorer(tok, model)
         return s
-
-
-def neighbours(segments: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(previous words, next words) of each segment: the listener's evidence["context"] where
-    given, else the neighbouring segments' words."""
-    texts = [segment_text(e) for e in segments]
-    out = []
-    for i, e in enumerate(segments):
-        ctx = e.get("context") if isinstance(e.get("context"), dict) else {}
-        prev = ctx.get("previous") if isinstance(ctx.get("previous"), str) else (texts[i - 1] if i > 0 else "")
-        nxt = ctx.get("next") if isinstance(ctx.get("next"), str) else (texts[i + 1] if i + 1 < len(texts) else "")
-        out.append((prev, nxt))
-    return out
 
 
 def is_silent(evidence: dict[str, Any]) -> bool:

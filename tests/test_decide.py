@@ -109,3 +109,25 @@ def test_scoring_measures():
     assert neighbour_agreement(w, lines) == (0, 1)
     assert family_hits(w, [Line(0, 2, "hostile"), Line(2.5, 4, "calm")]) == (2, 2)
     assert is_strong("sad", 0.3) and not is_strong("happy", 0.5) and is_strong("surprised", 0.6)
+
+
+def test_a_fragment_is_read_with_its_neighbours_words():
+    """A segment of a few words is a piece of a sentence: the text model also reads it with the
+    words either side; a whole sentence stands on its own, so a real change still shows."""
+    from core.instruct.evidence import gather
+    from core.instruct.text_emotion import text_emotion_probabilities
+
+    def seg(text, previous="", following=""):
+        return {"kind": "speech", "text": text, "context": {"previous": previous, "next": following}}
+    threat = ["I'm going to find you and", "the team", "will pay for what you did to us!"]
+    cues = gather([seg(threat[0], "", "the team will pay"), seg(threat[1], threat[0], threat[2]),
+                   seg(threat[2], "the team", "")], True)
+    alone = text_emotion_probabilities(["the team"])[0]
+    angry = EMOTIONS.index("angry")
+    assert cues[1].with_neighbours and cues[1].words[angry] > 2 * alone[angry]
+    assert "with the neighbours' words" in why_text(decide([seg(t) for t in threat], cues)[1].reasons)
+    happy = "We won the whole championship, this is the best day of my life!"
+    angry_line = "How dare you lie to me, get out of my house right now!"
+    cues = gather([seg(happy, "", angry_line), seg(angry_line, happy, "")], True)
+    assert not cues[0].with_neighbours and not cues[1].with_neighbours
+    assert [d.emotion for d in decide([seg(happy), seg(angry_line)], cues)] == ["happy", "angry"]

@@ -117,6 +117,7 @@ class SegmentCues:
     sounds: list[str] = field(default_factory=list)
     model: np.ndarray | None = None     # (8,) the writer's own log-scores
     words_prior: np.ndarray | None = None   # (8,) what `words` gives a text that says nothing
+    with_neighbours: bool = False       # a fragment: its words were also read with its neighbours'
 
 
 def _num(d: dict, key: str) -> float | None:
@@ -164,6 +165,7 @@ def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[Seg
     from core.instruct.base import neighbours, segment_text
     texts = [segment_text(e) for e in evidence]
     probs: np.ndarray | None = None
+    fragment: list[int] = []
     prior = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS))
     if use_text_model and any(t.strip() for t in texts):
         from core.instruct.text_emotion import model, text_emotion_probabilities
@@ -186,7 +188,8 @@ def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[Seg
         words = None
         if texts[i].strip():
             words = probs[i] if probs is not None else lexicon_probabilities(texts[i])
-        out.append(SegmentCues(texts[i], words, voice_arousal(e), detected_sounds(e), words_prior=prior))
+        out.append(SegmentCues(texts[i], words, voice_arousal(e), detected_sounds(e), words_prior=prior,
+                               with_neighbours=i in fragment))
     return out
 
 
@@ -274,7 +277,7 @@ def decide(evidence: Sequence[dict[str, Any]], cues: list[SegmentCues], baseline
         if c.words is not None:
             top = int(np.argmax(c.words))
             reasons["words"] = {"emotion": EMOTIONS[top], "p": round(float(c.words[top]), 3),
-                                "p_chosen": round(float(c.words[k]), 3)}
+                                "p_chosen": round(float(c.words[k]), 3), "with_neighbours": c.with_neighbours}
         if c.arousal is not None:
             reasons["voice"] = {"arousal": round(float(c.arousal), 2), "reads": _arousal_word(c.arousal)}
         if c.sounds:
@@ -303,7 +306,8 @@ def why_text(reasons: dict[str, Any]) -> str:
     parts = []
     words = reasons.get("words")
     if isinstance(words, dict):
-        parts.append(f"words read {words.get('emotion')} ({float(words.get('p', 0)):.2f})")
+        also = ", with the neighbours' words" if words.get("with_neighbours") else ""
+        parts.append(f"words read {words.get('emotion')} ({float(words.get('p', 0)):.2f}{also})")
     voice = reasons.get("voice")
     if isinstance(voice, dict):
         parts.append(f"voice {voice.get('reads')} (arousal {float(voice.get('arousal', 0)):+.1f})")

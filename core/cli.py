@@ -441,9 +441,17 @@ def cmd_listen(args) -> None:
     project.settings.extra["stage1"] = stage1
     save_project(project, out)
     took = sum(result.timings.values())
-    print(f"wrote {out}: {_count(len(result.segments), 'segment')} over {audio.duration:.1f} s "
+    print(f"wrote {out}: {_count(len(result.segments), 'segment')} over {audio.duration:.1f} s {_heard(result)} "
           f"(listening {result.timings['listen']:.1f} s, instructions {result.timings['instruct']:.1f} s, "
           f"real-time factor {took / max(audio.duration, 1e-9):.2f})")
+
+
+def _heard(stage1) -> str:
+    """'in Spanish, detected at 0.94' or 'in English' (chosen, or heard without doubt)."""
+    from core.listen.language import name
+    a = stage1.analysis
+    sure = "" if a.language_probability >= 1.0 else f", detected at {a.language_probability:.2f}"
+    return f"in {name(a.language)}{sure}" if a.language else ""
 
 
 def _load_model(path: str | None):
@@ -488,7 +496,7 @@ def cmd_generate(args) -> None:
     save_project(project, out)
     track = project.tracks[MAIN_TRACK]
     print(f"wrote {out}: {_count(len(project.segments), 'segment')}, {track.frames} frames over {audio.duration:.1f} s "
-          f"(stage 1 {sum(result.timings.values()):.1f} s, stage 2 {took:.1f} s)")
+          f"{_heard(result)} (stage 1 {sum(result.timings.values()):.1f} s, stage 2 {took:.1f} s)")
     for t in targets:
         export_track(track, t)
         print(f"wrote {t}")

@@ -146,6 +146,17 @@ def _names(indices: Sequence[int]) -> str:
     return f"{len(indices)} segments"
 
 
+def _edit_name(segments: Sequence, changed: Sequence[int], new) -> str:
+    """"Change emotion", "Change intensity" or "Change emotion and intensity" when the new
+    instruction changes those of a changed segment, else "Edit instruction" (its words only)."""
+    old = [segments[i].instruction for i in changed]
+    emotion = any(o.emotion != new.emotion for o in old)
+    level = any(abs(o.intensity - new.intensity) > 1e-6 for o in old)
+    if not (emotion or level):
+        return "Edit instruction"
+    return "Change " + ("emotion and intensity" if emotion and level else "emotion" if emotion else "intensity")
+
+
 class EditSession:
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -214,7 +225,8 @@ class EditSession:
         after = list(self.segments)
         for i in changed:
             after[i] = replace(after[i], instruction=instruction)
-        return self._change(f"Edit instruction of {_names(changed)}", after, self._territories(changed))
+        return self._change(f"{_edit_name(self.segments, changed, instruction)} of {_names(changed)}", after,
+                            self._territories(changed))
 
     def rewrite(self, indices: int | Sequence[int], emotion: str | None = None,
                 intensity: float | None = None) -> Change | None:

@@ -1,7 +1,7 @@
 """The open project as the studio edits it: core.editing's session behind an undo stack.
 
     doc = Document(project, path)
-    doc.set_instruction([2], Instruction(...))   # one undo step, named "Edit instruction of segment 3"
+    doc.set_instruction([2], Instruction(...))   # one undo step, e.g. "Change emotion of segment 3"
     doc.undo_stack.undo()                        # the old text, and at once the old motion
 
 Every rule of editing (what a split, a drag or a delete may do, how a gap is regenerated, the

@@ -49,6 +49,9 @@ def test_a_segment_without_evidence_follows_its_neighbours():
     assert [d.emotion for d in out] == ["happy"] * 3
     assert out[0].intensity > out[1].intensity          # words and voice agree: stronger
     assert "words read happy" in why_text(out[0].reasons)
+    # an emotion the words lean away from says how much of the words it has
+    assert why_text({"emotion": "angry", "words": {"emotion": "sad", "p": 0.39, "p_chosen": 0.21}}) == \
+        "words read sad (0.39; angry 0.21)"
 
 
 def test_intensity_is_mild_unless_words_and_voice_agree():

@@ -45,7 +45,7 @@ def test_an_instruction_edit_regenerates_the_segment_with_its_half_of_each_gap()
     s = make_session()
     before = s.track.data.copy()
     change = s.set_instruction(1, calm("A person feels very angry and speaks with brows lowered."))
-    assert change.text == "Edit instruction of segment 2"
+    assert change.text == "Change emotion and intensity of segment 2"       # happy 0.6 -> neutral 0.3
     assert change.spans == [(3.5, 6.0, 2)]          # the gap 3.0-4.0 is shared at its middle
     s.apply(change)
     assert [(sp.start, sp.end, sp.seed) for sp in s.stale] == [(105, 180, 2)]
@@ -73,7 +73,12 @@ def test_several_segments_change_in_one_step_named_for_them():
     assert change.spans == [(0.0, 3.5, 1), (6.0, 10.0, 3)]
     assert s.rewrite([1], intensity=0.6) is None or s.rewrite([1], intensity=0.6).text.startswith("Change intensity")
     same = s.set_instruction([0, 1, 2], calm())
-    assert same.text == "Edit instruction of segment 2"                 # 1 and 3 hold it already
+    assert same.text == "Change emotion and intensity of segment 2"     # 1 and 3 hold it already
+    # one segment's emotion or intensity is named as the same edit of several; new words alone are not
+    assert s.set_instruction(0, Instruction(calm().text, "sad", 0.3, "user")).text == "Change emotion of segment 1"
+    assert s.set_instruction(0, Instruction(calm().text, "neutral", 0.5, "user")).text == "Change intensity of segment 1"
+    assert s.set_instruction(0, calm("A person feels calm and speaks with lips relaxed.")).text == \
+        "Edit instruction of segment 1"
     assert s.delete([0, 2]).text == "Delete 2 segments"
 
 

@@ -127,7 +127,8 @@ def test_the_writer_reads_an_english_translation(heard):
 def test_a_wrong_language_choice_warns():
     a = listen(load_audio(DATA / "es-conf-now-unmuted.wav"), settings=ListenSettings(language="en"))
     assert a.language == "en" and not a.translation
-    assert any("sounds like Spanish" in w and "--language es" in w for w in a.warnings), a.warnings
+    assert any("sounds like Spanish" in w and "--language es" in w and "Imports are spoken in" in w
+               for w in a.warnings), a.warnings        # the command line's and the studio's way to choose
 
 
 def test_a_script_in_another_alphabet_is_aligned():
@@ -147,6 +148,7 @@ def test_cli_language_option(tmp_path):
     ok = subprocess.run(run + ["listen", str(DATA / "it-auth-incorrect.wav"), "--language", "it", "--writer", "rules",
                                "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert ok.returncode == 0, ok.stderr
+    assert "in Italian" in ok.stdout and "detected" not in ok.stdout     # chosen, so not detected
     from core.project import load_project
     project = load_project(out)
     assert project.settings.extra["stage1"]["language"] == "it"

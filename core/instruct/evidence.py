@@ -307,6 +307,9 @@ def why_text(reasons: dict[str, Any]) -> str:
     words = reasons.get("words")
     if isinstance(words, dict):
         also = ", with the neighbours' words" if words.get("with_neighbours") else ""
+        chosen = reasons.get("emotion")
+        if chosen and chosen != words.get("emotion"):
+            also += f"; {chosen} {float(words.get('p_chosen', 0)):.2f}"
         parts.append(f"words read {words.get('emotion')} ({float(words.get('p', 0)):.2f}{also})")
     voice = reasons.get("voice")
     if isinstance(voice, dict):

@@ -207,8 +207,9 @@ def align(x: np.ndarray, words: list[Word], duration: float, s: ListenSettings,
             phones += got
     if failed:
         total = sum(b - a for a, b in failed)
-        warnings.append(f"forced alignment did not fit {len(failed)} stretch(es) ({total:.1f} s); "
-                        "their phone times are estimated from the word times")
+        warnings.append(f"the lip sync is approximate over {total:.1f} s ({len(failed)} "
+                        f"{'passage' if len(failed) == 1 else 'passages'} whose sounds could not be matched "
+                        "to the words; their phones are spread over each word's time)")
     source = "alignment" if not failed else ("estimated" if len(failed) == len(chunks) else "mixed")
     phones = tile(phones, duration)
     spans: dict[int, list[float]] = {}

@@ -18,6 +18,7 @@ RATE = 16000
 LOW_CONFIDENCE = 0.5      # mean word probability below which the transcript is flagged
 CHECK_LANGUAGE = 0.75     # below this, a chosen language is checked against what Whisper hears
 CHECK_DETECTION = 0.7     # a detection of another language below this is checked against English
+CHOOSE = '--language {} on the command line, Settings > "Imports are spoken in" in the studio'
 QUICK_ENGLISH_S = 10.0    # takes with at most this much speech try the English model before detecting
 
 
@@ -76,12 +77,12 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
                 result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
                 if _confidence(heard["en"][0]) >= _confidence(heard[code][0]):
                     warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}, but "
-                                "the English transcript is more confident): listened to as English; choose "
-                                "the language with --language (or in the import options) if that is wrong")
+                                "the English transcript is more confident): listened to as English; if that is "
+                                f"wrong, choose the language ({CHOOSE.format('<code>')})")
                     code = "en"
             if code != "en" and p < language.UNSURE:
                 warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}); "
-                            "choose it with --language (or in the import options) if that is wrong")
+                            f"if that is wrong, choose the language ({CHOOSE.format('<code>')})")
     result.language = code
 
     t = clock()
@@ -100,10 +101,12 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
         heard = _other_language(x, regions, code) if s.language != language.AUTO and mean_p < CHECK_LANGUAGE else None
         if heard:
             warn.append(f"the speech sounds like {language.name(heard[0])} (probability {heard[1]:.2f}), not "
-                        f"{language.name(code)} as chosen: choose --language {heard[0]} or auto")
+                        f"{language.name(code)} as chosen: choose {language.name(heard[0])} "
+                        f"({CHOOSE.format(heard[0])}) or automatic detection")
         elif len(words) >= 3 and mean_p < LOW_CONFIDENCE:
             warn.append(f"the transcript is unreliable (mean word confidence {mean_p:.2f}): the speech may be noisy "
-                        f"or sung, or not in {language.name(code)}; give the script text for a better alignment")
+                        f"or sung, or not in {language.name(code)}; the script of what is said (--script on "
+                        "the command line) gives a better lip sync")
     elif regions:
         warn.append("speech-like sound was detected but no words were recognised")
     if words and code != "en" and s.translate:

@@ -448,10 +448,9 @@ def cmd_listen(args) -> None:
 
 def _heard(stage1) -> str:
     """'in Spanish, detected at 0.94' or 'in English' (chosen, or heard without doubt)."""
-    from core.listen.language import name
+    from core.listen.language import described
     a = stage1.analysis
-    sure = "" if a.language_probability >= 1.0 else f", detected at {a.language_probability:.2f}"
-    return f"in {name(a.language)}{sure}" if a.language else ""
+    return f"in {described(a.language, a.language_probability)}" if a.language else ""
 
 
 def _load_model(path: str | None):

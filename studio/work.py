@@ -85,7 +85,9 @@ class BackgroundWork:
             result = listen_and_instruct(audio, writer=make_writer(writer_name, llm_url=url, llm_model=model),
                                          baseline=baseline, language=language,
                                          progress=lambda name, f: progress.report(0.9 * f))
-            return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings)
+            from core.listen.language import described
+            heard = described(result.analysis.language, result.analysis.language_probability)
+            return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings), heard
         self.set_project(Project(), None)          # what was open is gone (the user said so): not editable meanwhile
         self.start_page.set_listening(path.name)
         self.worker.submit(Import(run, path=path))
@@ -116,13 +118,13 @@ class BackgroundWork:
                                              10000)
             self._segments_changed()
         elif isinstance(job, Import):
-            project, warnings = result
+            project, warnings, heard = result
             self.start_page.set_listening(None)
             self.set_project(project, None)
             self.doc.undo_stack.resetClean()
             self._update_title()
             n = len(project.segments)
-            self.statusBar().showMessage(f"{job.path.name}: {n} segment{'' if n == 1 else 's'}", 8000)
+            self.statusBar().showMessage(f"{job.path.name}: {n} segment{'' if n == 1 else 's'}, heard in {heard}", 8000)
             if warnings:            # a clipped, cut-short or silent recording: said, without blocking
                 self.import_warnings = QMessageBox(QMessageBox.Warning, APP, f"{job.path.name}:\n\n"
                                                    + "\n".join(f"- {w}" for w in warnings), parent=self)

@@ -76,7 +76,8 @@ def test_several_segments_change_in_one_step_named_for_them():
     assert same.text == "Change emotion and intensity of segment 2"     # 1 and 3 hold it already
     # one segment's emotion or intensity is named as the same edit of several; new words alone are not
     assert s.set_instruction(0, Instruction(calm().text, "sad", 0.3, "user")).text == "Change emotion of segment 1"
-    assert s.set_instruction(0, Instruction(calm().text, "neutral", 0.5, "user")).text == "Change intensity of segment 1"
+    louder = Instruction(calm().text, "neutral", 0.5, "user")
+    assert s.set_instruction(0, louder).text == "Change intensity of segment 1"
     assert s.set_instruction(0, calm("A person feels calm and speaks with lips relaxed.")).text == \
         "Edit instruction of segment 1"
     assert s.delete([0, 2]).text == "Delete 2 segments"

@@ -345,8 +345,11 @@ def test_an_import_in_another_language_shows_its_words_and_their_translation(qtb
     dialog.writer.setCurrentIndex(dialog.writer.findData("rules"))
     w.apply_settings(dialog.result_settings())
     assert w.language == "fr" and w.settings.value("studio/language") == "fr"
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
     w.import_audio(Path(__file__).parent / "data" / "languages" / "fr-conf-onlyperson.wav")
     qtbot.waitUntil(lambda: w.doc.track is not None and not w.worker.busy, timeout=90000)
+    assert any(m.startswith("fr-conf-onlyperson.wav: ") and m.endswith("heard in French") for m in said), said
     k, seg = next((i, s) for i, s in enumerate(w.doc.project.segments) if s.evidence.get("original"))
     assert seg.evidence["language"] == "fr"
     w.inspector.show_segment(k, seg)

@@ -52,6 +52,11 @@ def name(code: str) -> str:
     return NAMES.get(code, code)
 
 
+def described(code: str, probability: float) -> str:
+    """"Spanish, detected at 0.94", or "English" when chosen or heard without doubt."""
+    return name(code) + ("" if probability >= 1.0 else f", detected at {probability:.2f}")
+
+
 def speech_sample(x: np.ndarray, regions: list[tuple[float, float]], seconds: float = DETECT_S) -> np.ndarray:
     """The first `seconds` of speech, regions packed end to end."""
     pieces, total = [], 0

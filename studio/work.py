@@ -86,7 +86,8 @@ class BackgroundWork:
                                          baseline=baseline, language=language,
                                          progress=lambda name, f: progress.report(0.9 * f))
             from core.listen.language import described
-            heard = described(result.analysis.language, result.analysis.language_probability)
+            a = result.analysis
+            heard = f", heard in {described(a.language, a.language_probability)}" if a.words else ""
             return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings), heard
         self.set_project(Project(), None)          # what was open is gone (the user said so): not editable meanwhile
         self.start_page.set_listening(path.name)
@@ -124,7 +125,7 @@ class BackgroundWork:
             self.doc.undo_stack.resetClean()
             self._update_title()
             n = len(project.segments)
-            self.statusBar().showMessage(f"{job.path.name}: {n} segment{'' if n == 1 else 's'}, heard in {heard}", 8000)
+            self.statusBar().showMessage(f"{job.path.name}: {n} segment{'' if n == 1 else 's'}{heard}", 8000)
             if warnings:            # a clipped, cut-short or silent recording: said, without blocking
                 self.import_warnings = QMessageBox(QMessageBox.Warning, APP, f"{job.path.name}:\n\n"
                                                    + "\n".join(f"- {w}" for w in warnings), parent=self)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.audio import load_audio
@@ -205,3 +206,59 @@ def test_an_unsure_detection_is_checked_against_english():
     assert any(w.text.lower().startswith("bye") for w in line.words)
     spanish = listen(load_audio(DATA / "es-conf-now-unmuted.wav"))
     assert spanish.language == "es" and not any("more confident" in w for w in spanish.warnings)
+
+
+class _Heard:
+    """Stand-ins for Whisper in the language decision: a detection and each language's transcript
+    confidence, with every transcription call recorded (language, seconds of speech given)."""
+
+    def __init__(self, monkeypatch, detected, confidence):
+        from core.listen import asr, language
+        from core.listen.types import Word
+        self.calls = []
+
+        def transcribe(x, regions, s, lang="en"):
+            self.calls.append((lang, round(sum(b - a for a, b in regions), 3)))
+            p = confidence.get(lang)
+            return ([Word("word", regions[0][0], regions[0][0] + 0.3, p)] if p is not None else []), [], []
+        monkeypatch.setattr(asr, "transcribe", transcribe)
+        monkeypatch.setattr(language, "detect", lambda x, regions: detected)
+
+
+def _decide(regions):
+    from core.listen.listen import _choose_language
+    from core.listen.types import Analysis
+    result = Analysis(duration=regions[-1][1] + 1.0)
+    code, heard = _choose_language(np.zeros(16000 * int(result.duration + 1), np.float32), regions,
+                                   ListenSettings(), result)
+    return code, heard, result
+
+
+SHORT = [(0.5, 2.5), (3.0, 5.0)]                         # 4 s of speech
+LONG = [(float(k), k + 4.0) for k in range(0, 100, 5)]    # 80 s of speech
+
+
+def test_an_unsure_detection_keeps_the_more_confident_transcript(monkeypatch):
+    """English wins only with the more confident transcript; the probability recorded is
+    English's own; a short take is transcribed once per language and those transcripts are kept."""
+    w = _Heard(monkeypatch, ("zh", 0.45, 0.31), {"en": 0.6, "zh": 0.4})
+    code, heard, result = _decide(SHORT)
+    assert code == "en" and result.language_probability == 0.31 and set(heard) == {"en", "zh"}
+    assert w.calls == [("en", 4.0), ("zh", 4.0)]
+    assert any("English transcript is more confident" in m and "--language zh" in m for m in result.warnings)
+    w = _Heard(monkeypatch, ("ja", 0.6, 0.05), {"en": 0.3, "ja": 0.7})
+    code, heard, result = _decide(SHORT)
+    assert code == "ja" and result.language_probability == 0.6 and w.calls == [("en", 4.0), ("ja", 4.0)]
+    assert not result.warnings                          # 0.6: unsure enough to check, not to warn
+    _Heard(monkeypatch, ("de", 0.3, 0.1), {})           # no words either way: the detection stands
+    code, _, result = _decide(SHORT)
+    assert code == "de" and any("uncertain (German" in m for m in result.warnings)
+
+
+def test_a_long_take_is_compared_on_its_first_30_s_and_transcribed_once(monkeypatch):
+    w = _Heard(monkeypatch, ("ko", 0.5, 0.2), {"en": 0.7, "ko": 0.3})
+    code, heard, _ = _decide(LONG)
+    assert code == "en" and heard == {} and w.calls == [("en", 30.0), ("ko", 30.0)]
+    w = _Heard(monkeypatch, ("en", 0.4, 0.4), {"en": 0.7})
+    code, heard, result = _decide(LONG)                 # English, unsure: no check, but said
+    assert code == "en" and w.calls == [] and any("uncertain (English" in m for m in result.warnings)

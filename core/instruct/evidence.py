@@ -2,9 +2,9 @@
 
 Every writer ends here (InstructionWriter.write): per segment, log-scores over the eight MEAD
 emotions are summed from
-- the words: the text emotion classifier (core.instruct.text_emotion; the rules writer uses its
-  lexicon instead) on the segment's words and on them joined with its neighbours' words, as a
-  likelihood ratio against the classifier's corpus prior, so a text that says nothing in
+- the words: the text emotion classifier (core.instruct.text_emotion) on the segment's words (a
+  fragment's also joined with its neighbours' words), or for the rules writer its lexicon on the
+  segment's words alone, as a likelihood ratio against the prior, so a text that says nothing in
   particular adds nothing;
 - the voice: arousal relative to the speaker (louder, higher, wider, faster than their own usual)
   and in absolute terms (pitch range of the phrase), calibrated on real calm speech (`VOICE`), which
@@ -174,11 +174,13 @@ def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[Seg
         # are averaged (geometric mean); a segment of FRAGMENT_WORDS words or more stands on its own,
         # so a real change of emotion between two sentences is not blurred.
         own = text_emotion_probabilities(texts)
-        joined = [" ".join(f"{prev} {text} {nxt}".split()) for text, (prev, nxt) in zip(texts, neighbours(evidence))]
-        fragment = [i for i, t in enumerate(texts) if 0 < len(t.split()) < FRAGMENT_WORDS and joined[i] != t]
+        around = neighbours(evidence)
+        fragment = [i for i, t in enumerate(texts)
+                    if 0 < len(t.split()) < FRAGMENT_WORDS and "".join(around[i]).strip()]
         probs = own.copy()
         if fragment:
-            both = np.sqrt(own[fragment] * text_emotion_probabilities([joined[i] for i in fragment]))
+            joined = [" ".join(f"{around[i][0]} {texts[i]} {around[i][1]}".split()) for i in fragment]
+            both = np.sqrt(own[fragment] * text_emotion_probabilities(joined))
             probs[fragment] = both / both.sum(axis=1, keepdims=True)
         prior = model().prior
     elif not use_text_model:

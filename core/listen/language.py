@@ -57,23 +57,29 @@ def described(code: str, probability: float) -> str:
     return name(code) + ("" if probability >= 1.0 else f", detected at {probability:.2f}")
 
 
+def first_regions(regions: list[tuple[float, float]], seconds: float = DETECT_S) -> list[tuple[float, float]]:
+    """The speech regions that hold the first `seconds` of speech (the last one cut short)."""
+    out, total = [], 0.0
+    for a, b in regions:
+        if total >= seconds:
+            break
+        b = min(b, a + seconds - total)
+        out.append((a, b))
+        total += b - a
+    return out
+
+
 def speech_sample(x: np.ndarray, regions: list[tuple[float, float]], seconds: float = DETECT_S) -> np.ndarray:
     """The first `seconds` of speech, regions packed end to end."""
-    pieces, total = [], 0
-    limit = int(seconds * RATE)
-    for a, b in regions:
-        piece = x[int(a * RATE):int(b * RATE)][:limit - total]
-        pieces.append(piece)
-        total += len(piece)
-        if total >= limit:
-            break
+    pieces = [x[int(a * RATE):int(b * RATE)] for a, b in first_regions(regions, seconds)]
     return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
 
 
-def detect(x: np.ndarray, regions: list[tuple[float, float]]) -> tuple[str, float]:
-    """(code, probability) of the language spoken in the speech regions of 16 kHz audio `x`."""
+def detect(x: np.ndarray, regions: list[tuple[float, float]]) -> tuple[str, float, float]:
+    """(code, probability, English's probability) of the language spoken in the speech regions of
+    16 kHz audio `x`."""
     sample = speech_sample(x, regions)
     if len(sample) < int(0.3 * RATE):
-        return "en", 0.0
-    code, probability, _ = models.whisper_multilingual().detect_language(sample)
-    return str(code), float(probability)
+        return "en", 0.0, 0.0
+    code, probability, every = models.whisper_multilingual().detect_language(sample)
+    return str(code), float(probability), float(dict(every).get("en", 0.0))

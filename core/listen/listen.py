@@ -47,42 +47,7 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     elif not regions:
         warn.append("no speech was detected in the take (music, noise or silence?)")
 
-    # Which language: a short take the English model hears confidently is English (a line of a
-    # dialogue database: Whisper base's detection would cost more than the line's transcript);
-    # otherwise Whisper base names it from the first 30 s of speech.
-    # An unsure detection of another language is checked against English: short, shouted, sung or
-    # processed English lines are often named Japanese or German at probability 0.3-0.6 (real
-    # Spanish, French, Italian and Russian prompts are named at 0.94-1.0), so under CHECK_DETECTION
-    # both transcripts are made and the more confident one is kept.
-    code = s.language
-    heard: dict[str, tuple] = {}        # transcripts made to decide the language, by language
-    if code == language.AUTO:
-        code = "en"
-        confident = False
-        if regions and sum(b - a for a, b in regions) <= QUICK_ENGLISH_S:
-            t = clock()
-            heard["en"] = asr.transcribe(x, regions, s, "en")
-            result.timings["asr"] = clock() - t
-            confident = _confidence(heard["en"][0]) >= CHECK_LANGUAGE
-        if regions and not confident:
-            t = clock()
-            code, p = language.detect(x, regions)
-            result.language_probability = p
-            result.timings["language"] = clock() - t
-            if code != "en" and p < CHECK_DETECTION:
-                t = clock()
-                for lang in ("en", code):
-                    if lang not in heard:
-                        heard[lang] = asr.transcribe(x, regions, s, lang)
-                result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
-                if _confidence(heard["en"][0]) >= _confidence(heard[code][0]):
-                    warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}, but "
-                                "the English transcript is more confident): listened to as English; if that is "
-                                f"wrong, choose the language ({CHOOSE.format('<code>')})")
-                    code = "en"
-            if code != "en" and p < language.UNSURE:
-                warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}); "
-                            f"if that is wrong, choose the language ({CHOOSE.format('<code>')})")
+    code, heard = _choose_language(x, regions, s, result)
     result.language = code
 
     t = clock()
@@ -98,11 +63,11 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     if words:
         result.transcript_source = "asr"
         mean_p = _confidence(words)
-        heard = _other_language(x, regions, code) if s.language != language.AUTO and mean_p < CHECK_LANGUAGE else None
-        if heard:
-            warn.append(f"the speech sounds like {language.name(heard[0])} (probability {heard[1]:.2f}), not "
-                        f"{language.name(code)} as chosen: choose {language.name(heard[0])} "
-                        f"({CHOOSE.format(heard[0])}) or automatic detection")
+        other = _other_language(x, regions, code) if s.language != language.AUTO and mean_p < CHECK_LANGUAGE else None
+        if other:
+            warn.append(f"the speech sounds like {language.name(other[0])} (probability {other[1]:.2f}), not "
+                        f"{language.name(code)} as chosen: choose {language.name(other[0])} "
+                        f"({CHOOSE.format(other[0])}) or automatic detection")
         elif len(words) >= 3 and mean_p < LOW_CONFIDENCE:
             warn.append(f"the transcript is unreliable (mean word confidence {mean_p:.2f}): the speech may be noisy "
                         f"or sung, or not in {language.name(code)}; the script of what is said (--script on "
@@ -148,9 +113,58 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     return result
 
 
+def _choose_language(x: np.ndarray, regions: list[tuple[float, float]], s: ListenSettings,
+                     result: Analysis) -> tuple[str, dict[str, tuple]]:
+    """The language to transcribe the take in, and the whole-take transcripts made while deciding
+    (by language), with the detection's probability, timings and warnings put on `result`.
+
+    A chosen language is taken as it is. A short take the English model hears confidently is
+    English (a line of a dialogue database: Whisper base's detection would cost more than the
+    line's transcript); otherwise Whisper base names the language from the first 30 s of speech.
+    An unsure detection of another language (under CHECK_DETECTION) is checked against English:
+    short, shouted, sung or processed English lines are often named Japanese or German at 0.3-0.6
+    (real Spanish, French, Italian and Russian prompts are named at 0.94-1.0), so the detected
+    speech is transcribed in both and English is kept if its transcript is the more confident."""
+    warn, clock = result.warnings, time.perf_counter
+    heard: dict[str, tuple] = {}
+    if s.language != language.AUTO:
+        return s.language, heard
+    if not regions:
+        return "en", heard
+    if sum(b - a for a, b in regions) <= QUICK_ENGLISH_S:
+        t = clock()
+        heard["en"] = asr.transcribe(x, regions, s, "en")
+        result.timings["asr"] = clock() - t
+        if _confidence(heard["en"][0]) >= CHECK_LANGUAGE:
+            return "en", heard
+    t = clock()
+    code, p, english = language.detect(x, regions)
+    result.language_probability = p
+    result.timings["language"] = clock() - t
+    if code != "en" and p < CHECK_DETECTION:
+        sample = language.first_regions(regions)
+        whole = sample == regions           # a take of at most 30 s of speech: its transcripts are kept
+        t = clock()
+        trial = {lang: heard[lang] if lang in heard and whole else asr.transcribe(x, sample, s, lang)
+                 for lang in ("en", code)}
+        result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
+        if whole:
+            heard.update(trial)
+        if _confidence(trial["en"][0]) > _confidence(trial[code][0]):
+            warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}, but the "
+                        "English transcript is more confident): listened to as English; if it is "
+                        f"{language.name(code)}, choose it ({CHOOSE.format(code)})")
+            result.language_probability = english
+            return "en", heard
+    if p < language.UNSURE:
+        warn.append(f"the language is uncertain ({language.name(code)}, probability {p:.2f}); "
+                    f"if that is wrong, choose the language ({CHOOSE.format('<code>')})")
+    return code, heard
+
+
 def _other_language(x: np.ndarray, regions: list[tuple[float, float]], chosen: str) -> tuple[str, float] | None:
     """The language Whisper clearly hears when it is not the one chosen (None if it agrees or is unsure)."""
-    code, p = language.detect(x, regions)
+    code, p, _ = language.detect(x, regions)
     return (code, p) if code != chosen and p >= 0.8 else None
 
 

@@ -18,7 +18,7 @@ RATE = 16000
 LOW_CONFIDENCE = 0.5      # mean word probability below which the transcript is flagged
 CHECK_LANGUAGE = 0.75     # below this, a chosen language is checked against what Whisper hears
 CHECK_DETECTION = 0.7     # a detection of another language below this is checked against English
-CHOOSE = '--language {} on the command line, Settings > "Imports are spoken in" in the studio'
+CHOOSE = '--language {} on the command line, Edit > Settings > "Imports are spoken in" in the studio'
 QUICK_ENGLISH_S = 10.0    # takes with at most this much speech try the English model before detecting
 
 

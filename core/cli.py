@@ -447,11 +447,10 @@ def cmd_listen(args) -> None:
 
 
 def _heard(stage1) -> str:
-    """'in Spanish, detected at 0.94' or 'in English' (chosen, or heard without doubt); nothing
-    for a take without words."""
+    """'in Spanish, detected at 0.94' (core.listen.language.described), or nothing."""
     from core.listen.language import described
-    a = stage1.analysis
-    return f"in {described(a.language, a.language_probability)}" if a.language and a.words else ""
+    heard = described(stage1.analysis)
+    return f"in {heard}" if heard else ""
 
 
 def _load_model(path: str | None):

@@ -86,8 +86,8 @@ class BackgroundWork:
                                          baseline=baseline, language=language,
                                          progress=lambda name, f: progress.report(0.9 * f))
             from core.listen.language import described
-            a = result.analysis
-            heard = f", heard in {described(a.language, a.language_probability)}" if a.words else ""
+            said = described(result.analysis)
+            heard = f", heard in {said}" if said else ""
             return make_project(audio, result, 30.0), list(audio.warnings) + list(result.warnings), heard
         self.set_project(Project(), None)          # what was open is gone (the user said so): not editable meanwhile
         self.start_page.set_listening(path.name)

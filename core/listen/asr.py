@@ -116,15 +116,14 @@ def _segments(model, audio: np.ndarray, language: str, s: ListenSettings, task: 
     """Whisper's segments, decoded greedily (or by beam search), without retries at higher
     temperatures. Those retries sample, so the same take gave different words from run to run (9
     of the 111 takes of the real-speech set changed between two runs, a robot voice gaining a
-    hallucinated "lalala..."),
-    and CTranslate2's sampler cannot be re-seeded per call; on the pyannote call the word error
-    rate is 0.185 either way, and on Italian and Russian prompts the retries doubled the base
-    model's time (repeated phrases trip the compression-ratio check) and changed no word."""
+    hallucinated "lalala..."), and CTranslate2's sampler cannot be re-seeded per call; on the
+    pyannote call the word error rate is 0.185 either way, and on Italian and Russian prompts the
+    retries doubled the base model's time (repeated phrases trip the compression-ratio check) and
+    changed no word."""
     segments, _info = model.transcribe(
         audio, language=language, task=task, beam_size=s.beam_size, word_timestamps=task == "transcribe",
         condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
-        temperature=(0.0,), no_speech_threshold=0.6,
-        log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
+        temperature=(0.0,), no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
     return segments
 
 

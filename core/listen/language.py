@@ -52,9 +52,13 @@ def name(code: str) -> str:
     return NAMES.get(code, code)
 
 
-def described(code: str, probability: float) -> str:
-    """"Spanish, detected at 0.94", or "English" when chosen or heard without doubt."""
-    return name(code) + ("" if probability >= 1.0 else f", detected at {probability:.2f}")
+def described(analysis) -> str:
+    """The language a take was heard in: "Spanish, detected at 0.94", or "English" when chosen or
+    heard without doubt; "" for a take without words (nothing was heard in any language)."""
+    if not analysis.words:
+        return ""
+    p = analysis.language_probability
+    return name(analysis.language) + ("" if p >= 1.0 else f", detected at {p:.2f}")
 
 
 def first_regions(regions: list[tuple[float, float]], seconds: float = DETECT_S) -> list[tuple[float, float]]:

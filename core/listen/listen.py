@@ -145,8 +145,8 @@ def _choose_language(x: np.ndarray, regions: list[tuple[float, float]], s: Liste
         sample = language.first_regions(regions)
         whole = sample == regions           # a take of at most 30 s of speech: its transcripts are kept
         t = clock()
-        trial = {lang: heard[lang] if lang in heard and whole else asr.transcribe(x, sample, s, lang)
-                 for lang in ("en", code)}
+        trial = {lang: heard[lang] if lang in heard else asr.transcribe(x, sample, s, lang)
+                 for lang in ("en", code)}             # heard: the quick path's whole (short) take
         result.timings["asr"] = result.timings.get("asr", 0.0) + clock() - t
         if whole:
             heard.update(trial)

@@ -16,6 +16,7 @@ from scipy.spatial import cKDTree
 from core.arkit import BLENDSHAPES, NUM_CHANNELS, mirror_name
 from core.face import landmarks as lm
 from core.face import load_rig
+from core.face.build import CREASE_DEPTH
 from core.face.mesh import load_canonical
 from core.face.rig import PART_NAMES, FaceRig
 
@@ -301,12 +302,43 @@ def test_creases_mirror_and_shade_only_the_skin(rig):
         assert np.abs(shade[~skin]).max(initial=0.0) == 0.0, name
         if name.endswith("Left"):
             np.testing.assert_allclose(rig.shading[I[mirror_name(name)]], shade[mirror], atol=1e-5, err_msg=name)
-        # a full crease darkens the skin it lies on, never below black or above white
-        assert (rig.colors + shade >= -1e-6).all() and (rig.colors + shade <= 1.0).all(), name
-    # the expressive shapes shade something; the eye-look shapes and mouthClose do not
+        # a crease darkens the skin it lies on by at most CREASE_DEPTH (a closed eye's lashes to
+        # black), a highlight never goes above white
+        deepest = 1.0 if name.startswith("eye") else CREASE_DEPTH
+        assert (rig.colors + shade >= (1 - deepest) * rig.colors - 1e-6).all(), name
+        assert (rig.colors + shade <= 1.0).all(), name
+    # every shape that moves the skin shades it (its creases, its tension); the eye-look ones do not
     shaded = {n for n in BLENDSHAPES if np.abs(rig.shading[I[n]]).max() > 0.05}
-    assert {"mouthSmileLeft", "noseSneerRight", "browInnerUp", "cheekPuff", "mouthPressLeft"} <= shaded
-    assert not shaded & {"eyeLookUpLeft", "mouthClose", "jawOpen"}
+    assert {"mouthSmileLeft", "noseSneerRight", "browInnerUp", "cheekPuff", "mouthPressLeft", "jawOpen"} <= shaded
+    assert not shaded & {"eyeLookUpLeft", "eyeLookInRight"}
+
+
+def test_tension_darkens_compressed_skin_and_lights_stretched_skin():
+    """A flat sheet of skin squeezed on one side and pulled on the other, as a shape does."""
+    from core.face.creases import tension_colors
+    from core.face.palette import HIGHLIGHT_RGB, SKIN_RGB
+    n = 21
+    x, y = np.meshgrid(np.linspace(-2, 2, n), np.linspace(-2, 2, n))
+    p = np.column_stack([x.ravel(), y.ravel(), np.zeros(n * n)])
+    idx = np.arange(n * n).reshape(n, n)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel()
+    tris = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    base = np.tile(SKIN_RGB, (n * n, 1))
+    # the left half squeezed to 70 % of its width, the right half pulled to 130 %
+    squeeze = np.where(p[:, :1] < 0, -0.3 * p[:, :1], 0.0) * [1.0, 0.0, 0.0]
+    stretch = np.where(p[:, :1] > 0, 0.3 * p[:, :1], 0.0) * [1.0, 0.0, 0.0]
+    rigid = np.tile([0.5, 0.2, 0.0], (n * n, 1))
+    out = tension_colors(p, tris, {"squeeze": squeeze, "stretch": stretch, "rigid": rigid, "pair": squeeze},
+                         base, on_top_of={"pair": "stretch"})
+    left, right = p[:, 0] < -0.5, p[:, 0] > 0.5
+    assert (out["squeeze"][left].sum(1) < -0.05).all()                   # darker where squeezed
+    assert np.abs(out["squeeze"][right]).max() < 1e-6
+    lighter = out["stretch"][right]
+    assert (lighter.sum(1) > 0.02).all() and (np.sign(lighter) == np.sign(HIGHLIGHT_RGB - SKIN_RGB)).all()
+    assert np.abs(out["rigid"]).max() < 1e-6                              # moving is not stretching
+    # a shape defined over another: the two together shade as the pair moved at once
+    both = tension_colors(p, tris, {"x": squeeze + stretch}, base)["x"]
+    np.testing.assert_allclose(out["pair"] + out["stretch"], both, atol=1e-6)
 
 
 def test_shapes_read_on_the_face_sheet(rig):
@@ -320,9 +352,12 @@ def test_shapes_read_on_the_face_sheet(rig):
         seen = shape_visibility(rig)
     except offscreen.RenderError as exc:
         pytest.skip(str(exc))
-    floors = {"mouthSmileLeft": 0.014, "mouthSmileRight": 0.014, "cheekPuff": 0.03, "mouthPressLeft": 0.01,
-              "mouthPressRight": 0.01, "mouthPucker": 0.014, "mouthFunnel": 0.019, "mouthRollLower": 0.012,
-              "noseSneerLeft": 0.006, "noseSneerRight": 0.006, "cheekSquintLeft": 0.004, "browInnerUp": 0.02, "jawOpen": 0.06,
+    floors = {"mouthSmileLeft": 0.02, "mouthSmileRight": 0.02, "cheekPuff": 0.03, "mouthPressLeft": 0.01,
+              "mouthPressRight": 0.01, "mouthPucker": 0.02, "mouthFunnel": 0.02, "mouthRollLower": 0.015,
+              "mouthFrownLeft": 0.02, "mouthStretchLeft": 0.02, "mouthLeft": 0.02, "jawForward": 0.02,
+              "mouthDimpleLeft": 0.012, "mouthShrugUpper": 0.02, "mouthUpperUpRight": 0.02,
+              "noseSneerLeft": 0.006, "noseSneerRight": 0.006, "cheekSquintLeft": 0.009, "browInnerUp": 0.02,
+              "jawOpen": 0.06,
               "eyeBlinkLeft": 0.006, "eyeBlinkRight": 0.006, "eyeSquintLeft": 0.006, "eyeWideLeft": 0.006}
     low = {n: round(seen[n], 4) for n, floor in floors.items() if seen[n] < floor}
     assert not low, low

@@ -22,7 +22,7 @@ import scipy.sparse
 
 from core.arkit import BLENDSHAPES, mirror_name
 from core.face import landmarks as lm
-from core.face.creases import crease_colors
+from core.face.creases import crease_colors, tension_colors
 from core.face.palette import (BROW_RGB, EAR_RGB, GUM_RGB, HAIR_RGB, IRIS_RGB, LASH_RGB, LIP_RGB,
                                MOUTH_RGB, PUPIL_RGB, SCLERA_RGB, SKIN_RGB, TEETH_RGB, TONGUE_RGB)
 from core.face.mesh import (boundary_loops, graph_laplacian, harmonic, load_canonical,
@@ -36,6 +36,7 @@ SKIN, EYE, IRIS, TEETH, MOUTH, TONGUE = (PART_NAMES.index(n) for n in
 JAW_HINGE = np.array([0.0, 0.2, -2.6])     # temporomandibular joint axis (along X)
 JAW_OPEN_DEG = 24.0
 JAW_GLIDE = np.array([0.0, -0.8, 0.6])      # condylar translation at full jawOpen
+JAW_FORWARD_OPEN = 0.12                     # share of jawOpen that jawForward brings
 EYE_RADIUS = 1.2
 IRIS_RADIUS = 0.6
 PUPIL_RADIUS = 0.22
@@ -54,6 +55,7 @@ HAIRLINE = ((0.0, 8.7), (35.0, 8.1), (62.0, 6.0), (85.0, 4.2), (110.0, 3.6), (14
 HAIR_THICKNESS = 0.55
 
 SUBDIVISIONS = 2
+CREASE_DEPTH = 0.6        # the most a crease darkens skin (a share of its colour)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -79,6 +81,12 @@ def jaw_open_delta(p: np.ndarray) -> np.ndarray:
     """Full jawOpen for points carried by the mandible: rotation about the hinge plus the
     condyle's glide forward and down the articular eminence."""
     return rotation_delta(p, JAW_HINGE, rot_x(JAW_OPEN_DEG)) + JAW_GLIDE
+
+
+def jaw_forward_delta(p: np.ndarray) -> np.ndarray:
+    """Full jawForward: the mandible slides 7.5 mm forward, dropping a little (about 3 degrees of
+    opening) so that the lower incisors clear the upper ones, as protrusion does."""
+    return np.array([0.0, -0.1, 0.75]) + JAW_FORWARD_OPEN * jaw_open_delta(p)
 
 
 def blob(p: np.ndarray, c, sx: float, sy: float | tuple[float, float], sz: float | None = None) -> np.ndarray:
@@ -297,8 +305,9 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
         puff += blob(p, [sx * 4.1, -3.4, 3.8], 1.6, 1.7, 2.0)[:, None] * d * 0.85
     puff += blob(p, mouth_c, 2.0, 1.2, 2.0)[:, None] * [0, 0, 0.15]
     s["cheekPuff"] = puff
-    s["cheekSquintLeft"] = blob(p, [3.9, 0.3, 3.9], 1.4, (0.9, 1.3), 2.0)[:, None] * [0.0, 0.32, 0.12] \
-        * (1 - _upper_lid(c, U, L))[:, None]
+    # the orbicularis' outer ring lifts the cheek, which pushes the lower lid up a third of the way
+    s["cheekSquintLeft"] = blob(p, [3.9, 0.0, 3.9], 2.0, (1.0, 1.8), 2.0)[:, None] * [0.0, 0.6, 0.3] \
+        * (1 - _upper_lid(c, U, L))[:, None] + _lid_field(c, U, L, -gap * 0.04, gap * 0.33)
     s["noseSneerLeft"] = (blob(p, [1.75, -0.9, 5.2], 0.75, 0.8, 1.5)[:, None] * [0.06, 0.32, 0.05]
                           + blob(p, [1.1, 1.0, 5.6], 0.7, 1.0, 1.5)[:, None] * [0.0, 0.15, -0.05]
                           + blob(p, [1.3, -3.0, 5.2], 0.9, 0.7, 1.5)[:, None] * upper_w * [0.0, 0.18, 0.0])
@@ -306,7 +315,7 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     # ---- jaw
     jaw_open = jaw_open_delta(p)
     s["jawOpen"] = jaw * jaw_open
-    s["jawForward"] = jaw * [0.0, -0.1, 0.75]
+    s["jawForward"] = jaw * jaw_forward_delta(p)
     s["jawLeft"] = jaw * [0.85, 0.0, 0.0]
     s["mouthClose"] = -_close_mask(c)[:, None] * jaw * jaw_open
 
@@ -315,20 +324,22 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     cb = lambda sx, sy, sz=2.2, off=(0, 0, 0): blob(p, corner + np.asarray(off), sx, sy, sz)[:, None]
     s["mouthSmileLeft"] = cb(1.35, 1.25) * [0.6, 0.9, -0.4] + \
         blob(p, [3.5, -2.4, 4.1], 1.2, 1.1, 2.0)[:, None] * [0.12, 0.4, 0.3]
-    s["mouthFrownLeft"] = cb(1.3, (1.0, 1.5), off=(0.1, -0.3, 0)) * [0.12, -0.55, -0.05]
-    s["mouthDimpleLeft"] = cb(1.1, 1.0) * [0.28, 0.04, -0.35]
+    s["mouthFrownLeft"] = cb(1.3, (1.0, 1.5), off=(0.1, -0.3, 0)) * [0.12, -0.68, -0.05]
+    s["mouthDimpleLeft"] = cb(1.6, 1.3) * [0.62, 0.08, -0.7]
     s["mouthStretchLeft"] = cb(1.5, 1.3) * [0.6, -0.36, -0.2] + \
         blob(p, [1.2, ys - 0.7, 5.0], 1.3, 0.9, 2.0)[:, None] * jaw * [0.06, -0.22, -0.05]
     side = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))[:, None]     # left half of the lips
     lipzone = blob(p, mouth_c, 2.6, 1.3, 3.0)[:, None]
-    s["mouthPressLeft"] = side * lipzone * np.hstack([0 * dy_seam, -0.28 * dy_seam, -0.1 + 0 * dy_seam]) * lipm
-    s["mouthLowerDownLeft"] = blob(p, [1.15, ys - 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * jaw * [0.05, -0.65, 0.08]
+    s["mouthPressLeft"] = side * lipzone * (np.hstack([0 * dy_seam, -0.42 * dy_seam, -0.1 + 0 * dy_seam]) * lipm
+                                            + (1 - lipm) * [0.0, 0.0, 0.15])   # the skin round them bulges
+    s["mouthLowerDownLeft"] = blob(p, [1.15, ys - 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * jaw * [0.05, -0.8, 0.1]
     s["mouthUpperUpLeft"] = blob(p, [1.15, ys + 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * upper_w * [0.0, 0.6, 0.06]
     roll = np.hstack([0 * dy_seam, -0.55 * dy_seam, -0.5 * np.abs(dy_seam)]) * lipzone * lipm
-    s["mouthRollUpper"] = roll * upper_w
-    s["mouthRollLower"] = roll * jaw
+    # the skin next to a rolled lip follows it in and is drawn taut over the teeth
+    s["mouthRollUpper"] = (roll + blob(p, [0.0, ys + 1.1, 5.0], 2.2, 0.8, 2.0)[:, None] * [0.0, -0.3, -0.25]) * upper_w
+    s["mouthRollLower"] = (roll + blob(p, [0.0, ys - 1.1, 5.0], 2.2, 0.8, 2.0)[:, None] * [0.0, 0.3, -0.25]) * jaw
     near_seam = np.exp(-0.5 * (dy_seam / 0.35) ** 2)
-    s["mouthShrugUpper"] = lipzone * (upper_w + jaw * near_seam) * [0.0, 0.22, 0.22]
+    s["mouthShrugUpper"] = lipzone * (upper_w + jaw * near_seam) * [0.0, 0.3, 0.28]
     chin_c, chin_s = [0.0, ys - 1.6, 5.0], (2.2, (1.8, 1.8), 3.0)
     chin = blob(p, chin_c, *chin_s)[:, None]
     at_seam = blob(np.column_stack([p[:, 0], np.full(n, ys), p[:, 2]]), chin_c, *chin_s)[:, None]
@@ -547,7 +558,7 @@ def build_rig() -> FaceRig:
     def jaw_shapes(pts: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
         w = np.asarray(w, float)[:, None]
         return {"jawOpen": w * jaw_open_delta(pts),
-                "jawForward": w * [0.0, -0.1, 0.75], "jawLeft": w * [0.85, 0.0, 0.0]}
+                "jawForward": w * jaw_forward_delta(pts), "jawLeft": w * [0.85, 0.0, 0.0]}
 
     added: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
 
@@ -720,6 +731,14 @@ def build_rig() -> FaceRig:
     shading = np.zeros((len(BLENDSHAPES), nv, 3))
     for name, rgb_offset in crease_colors(skin_p, skin_rgb, skin_lip).items():
         shading[bi[name], :nskin] = rgb_offset
+    stretched = {k: v for k, v in skin_d.items() if not k.startswith("eyeLook")}
+    for name, rgb_offset in tension_colors(skin_p, tris, stretched, skin_rgb, {"mouthClose": "jawOpen"}).items():
+        shading[bi[name], :nskin] += rgb_offset
+    # a fold in the skin darkens it by at most CREASE_DEPTH (the lashes of a closed eye go to
+    # black), a highlight goes at most to white
+    for name, i in bi.items():
+        deepest = skin_rgb if name.startswith("eye") else CREASE_DEPTH * skin_rgb
+        shading[i, :nskin] = np.clip(shading[i, :nskin], -deepest, 1.0 - skin_rgb)
 
     keys = np.concatenate([verts, 10 * part[:, None], 3 * tag[:, None]], 1)
     mirror = mirror_map(keys)

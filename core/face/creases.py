@@ -10,6 +10,9 @@ Exported files carry the geometry only.
 `crease_colors(points, base)` gives the offsets of the symmetric shapes and the Left ones on the
 subdivided skin (the build mirrors Left onto Right). Creases are drawn on the front of the face
 as tapered lines in the canonical frame (cm; X to the subject's left, Y up, Z to the viewer).
+`tension_colors(points, triangles, deltas, base)` adds what every shape's own geometry does to the
+skin, as tension maps do: where a shape compresses the skin (the area around a vertex shrinks) it
+bunches and darkens, where it stretches it pales and catches light.
 """
 
 from __future__ import annotations
@@ -51,12 +54,53 @@ def _both(f, p: np.ndarray) -> np.ndarray:
     return np.maximum(f(p), f(p * [-1.0, 1.0, 1.0]))
 
 
+TENSION_GAIN = 3.0          # strain (log area ratio) at which the effect is full
+TENSION_DARK = 0.5          # compressed skin: share of its colour lost
+TENSION_LIGHT = 0.45        # stretched skin: share of the way to the highlight colour
+
+
+def _ring_areas(p: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    """Per vertex: the area of the triangles around it."""
+    a = 0.5 * np.linalg.norm(np.cross(p[tris[:, 1]] - p[tris[:, 0]], p[tris[:, 2]] - p[tris[:, 0]]), axis=1)
+    out = np.zeros(len(p))
+    for k in range(3):
+        np.add.at(out, tris[:, k], a)
+    return out
+
+
+def tension_colors(p: np.ndarray, tris: np.ndarray, deltas: dict[str, np.ndarray], base: np.ndarray,
+                   on_top_of: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+    """RGB offsets (N, 3) per shape from the strain its deltas put on the skin triangles `tris`.
+
+    `on_top_of` names shapes defined over another one (mouthClose over jawOpen): their offset is
+    the strain of the pair less the other's, so the two blended show the pair's."""
+    rest = _ring_areas(p, tris)
+    ok = rest > 1e-9
+
+    def offset(d: np.ndarray) -> np.ndarray:
+        ratio = np.ones(len(p))
+        ratio[ok] = _ring_areas(p + d, tris)[ok] / rest[ok]
+        strain = np.log(np.clip(ratio, 1e-3, None))
+        compressed = np.clip(-strain * TENSION_GAIN, 0.0, 1.0)[:, None]
+        stretched = np.clip(strain * TENSION_GAIN, 0.0, 1.0)[:, None]
+        return -TENSION_DARK * compressed * base * [0.85, 1.0, 1.05] \
+            + TENSION_LIGHT * stretched * (HIGHLIGHT_RGB - base)
+
+    out = {name: offset(d) for name, d in deltas.items()}
+    for name, under in (on_top_of or {}).items():
+        out[name] = offset(deltas[name] + deltas[under]) - out[under]
+    return {k: v.astype(np.float32) for k, v in out.items()}
+
+
 def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str, np.ndarray]:
     """RGB offsets (N, 3) per shape for skin points p (N, 3) with base colours (N, 3) and the
     lip-red weight (N,); symmetric shapes and the Left ones only."""
 
-    def dark(field: np.ndarray, k: float) -> np.ndarray:          # a crease: darker, redder
-        return -k * field[:, None] * base * [0.85, 1.0, 1.05]
+    def dark(field: np.ndarray, k: float, over: np.ndarray | None = None) -> np.ndarray:
+        """A crease: darker, redder; `over` an offset already applied (a blanched lip's seam
+        darkens the blanched colour)."""
+        colour = base if over is None else base + over
+        return -k * field[:, None] * colour * [0.85, 1.0, 1.05]
 
     def tint(field: np.ndarray, rgb, k: float) -> np.ndarray:
         return k * field[:, None] * (np.asarray(rgb) - base)
@@ -95,7 +139,11 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     bunny = sum(_line(p, [(0.45, y + 0.7), (1.35, y)], 0.2) for y in (1.0, 1.9))
     c["noseSneerLeft"] = dark(bunny, 0.8) + dark(fold_top, 0.6) + dark(_spot(p, 1.95, -0.75, 0.3), 0.4) \
         + dark(procerus * (p[:, 0] > 0), 0.35)
-    c["cheekSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.6) + tint(_spot(p, 4.0, 0.4, 1.2, 0.8), HIGHLIGHT_RGB, 1.0)
+    # the lifted cheek: a lit apple, a shadowed crescent under it and a deeper tear trough
+    malar = _line(p, [(1.9, -0.6), (3.0, -1.3), (4.3, -1.3), (5.4, -0.5)], 0.35)
+    tear_trough = _line(p, [(1.7, 1.9), (2.2, 1.0), (3.0, 0.5)], 0.22)
+    c["cheekSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.6) \
+        + tint(_spot(p, 4.0, 0.4, 1.3, 0.9), HIGHLIGHT_RGB, 1.0) + dark(malar, 0.45) + dark(tear_trough, 0.45)
     c["cheekPuff"] = tint(_both(lambda q: _spot(q, 4.0, -3.2, 1.2, 1.1), p), HIGHLIGHT_RGB, 0.75) \
         + tint(_both(lambda q: _line(q, [(2.3, -1.5), (3.2, -4.4)], 0.45), p), HIGHLIGHT_RGB, 0.5) \
         + dark(_both(lambda q: _spot(q, 2.6, -4.4, 0.25), p), 0.5) + tint(lip, LIP_BLANCH_RGB, 0.4)
@@ -107,11 +155,12 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     c["mouthFrownLeft"] = dark(_line(p, [(2.6, -4.5), (2.85, -5.6), (3.0, -6.6)], 0.21), 0.6) \
         + dark(corner, 0.4) + dark(_spot(p, 1.2, -6.8, 0.7, 0.5), 0.25)
     c["mouthDimpleLeft"] = dark(_spot(p, 2.95, -4.4, 0.45, 0.5), 0.4) \
-        + dark(_line(p, [(2.95, -3.6), (3.05, -5.2)], 0.2), 0.55)
+        + dark(_line(p, [(2.9, -3.3), (3.05, -4.4), (2.95, -5.5)], 0.24), 0.55)
     c["mouthStretchLeft"] = dark(_line(p, [(2.6, -4.3), (3.6, -4.45)], 0.2), 0.6) \
         + dark(sum(_line(p, [(2.6 + dx, -5.4), (3.1 + dx, -7.6)], 0.2) for dx in (0.0, 0.6)), 0.45) \
         + tint(lower_lip * (p[:, 0] > 0), LIP_BLANCH_RGB, 0.5)
-    c["mouthPressLeft"] = tint(left_lips, LIP_BLANCH_RGB, 1.0) + dark(seam * (p[:, 0] > 0), 0.8) \
+    blanched = tint(left_lips, LIP_BLANCH_RGB, 0.7)
+    c["mouthPressLeft"] = blanched + dark(seam * (p[:, 0] > 0), 0.8, blanched) \
         + dark(corner, 0.5) + dark(_line(p, [(0.2, -3.3), (1.9, -3.6)], 0.2), 0.35)
     c["mouthLeft"] = dark(_line(p, [(2.55, -3.7), (2.85, -4.4), (2.6, -5.1)], 0.21), 0.65) \
         + dark(corner, 0.45) + tint(_spot(p, -2.8, -4.4, 0.6), HIGHLIGHT_RGB, 0.4)
@@ -120,8 +169,9 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     ring = _both(lambda q: _spot(q, 1.3, -4.25, 1.0, 0.75), p) * (1 - lip)
     c["mouthPucker"] = dark(perioral, 0.5) + dark(ring, 0.3) + dark(lip, 0.3)
     c["mouthFunnel"] = dark(perioral, 0.45) + dark(ring, 0.25) + dark(lip, 0.25)
-    c["mouthRollUpper"] = tint(upper_lip, SKIN_RGB, 0.85) + dark(seam, 0.65)
-    c["mouthRollLower"] = tint(lower_lip, SKIN_RGB, 0.85) + dark(seam, 0.65)
+    for name, rolled in (("mouthRollUpper", upper_lip), ("mouthRollLower", lower_lip)):
+        hidden = tint(rolled, SKIN_RGB, 0.85)
+        c[name] = hidden + dark(seam, 0.65, hidden)
     chin_pits = sum(_spot(p, x, y, 0.22) for x, y in ((0.0, -7.4), (0.55, -6.9), (-0.55, -6.9),
                                                       (0.9, -7.6), (-0.9, -7.6), (0.3, -8.0), (-0.3, -8.0)))
     mentolabial = _line(p, [(-1.4, -5.75), (0.0, -6.05), (1.4, -5.75)], 0.22)

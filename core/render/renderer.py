@@ -24,7 +24,7 @@ class Lighting:
     key_dir: tuple = (0.55, 0.45, 0.7)
     key_color: tuple = (1.05, 0.98, 0.92)
     fill_dir: tuple = (-0.7, 0.1, 0.6)
-    fill_color: tuple = (0.28, 0.31, 0.38)
+    fill_color: tuple = (0.4, 0.443, 0.543)
     rim_dir: tuple = (-0.2, 0.6, -0.9)
     rim_color: tuple = (0.55, 0.6, 0.7)
     ambient: tuple = (0.10, 0.10, 0.12)

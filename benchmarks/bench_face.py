@@ -18,13 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.face.build import build_rig  # noqa: E402
-from core.face.sheet import shape_visibility  # noqa: E402
-
-
-def target(name: str) -> float | None:
-    if name.startswith("eyeLook"):
-        return None
-    return 0.02 if name.startswith(("mouth", "jaw", "cheek", "tongue")) else 0.006
+from core.face.sheet import shape_visibility, visibility_target  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +36,7 @@ def main() -> None:
     print("| shape | visible | target | met |\n|---|---|---|---|")
     met = scored = 0
     for name, share in seen.items():
-        goal = target(name)
+        goal = visibility_target(name)
         ok = "" if goal is None else ("yes" if share >= goal else "no")
         if goal is not None:
             scored += 1

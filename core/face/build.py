@@ -305,9 +305,10 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
         puff += blob(p, [sx * 4.1, -3.4, 3.8], 1.6, 1.7, 2.0)[:, None] * d * 0.85
     puff += blob(p, mouth_c, 2.0, 1.2, 2.0)[:, None] * [0, 0, 0.15]
     s["cheekPuff"] = puff
-    # the orbicularis' outer ring lifts the cheek, which pushes the lower lid up a third of the way
+    # the orbicularis' outer ring lifts the cheek, which pushes the lower lid up a quarter of the way (with
+    # eyeSquint at full too the lids nearly meet, never cross)
     s["cheekSquintLeft"] = blob(p, [3.9, 0.0, 3.9], 2.0, (1.0, 1.8), 2.0)[:, None] * [0.0, 0.6, 0.3] \
-        * (1 - _upper_lid(c, U, L))[:, None] + _lid_field(c, U, L, -gap * 0.04, gap * 0.33)
+        * (1 - _upper_lid(c, U, L))[:, None] + _lid_field(c, U, L, -gap * 0.02, gap * 0.22)
     s["noseSneerLeft"] = (blob(p, [1.75, -0.9, 5.2], 0.75, 0.8, 1.5)[:, None] * [0.06, 0.32, 0.05]
                           + blob(p, [1.1, 1.0, 5.6], 0.7, 1.0, 1.5)[:, None] * [0.0, 0.15, -0.05]
                           + blob(p, [1.3, -3.0, 5.2], 0.9, 0.7, 1.5)[:, None] * upper_w * [0.0, 0.18, 0.0])
@@ -322,28 +323,29 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     # ---- mouth (corner = the subject's left inner corner)
     corner = p[lm.MOUTH_CORNERS_INNER[1]]
     cb = lambda sx, sy, sz=2.2, off=(0, 0, 0): blob(p, corner + np.asarray(off), sx, sy, sz)[:, None]
+    side = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))[:, None]     # left half of the lips
+    lipzone = blob(p, mouth_c, 2.6, 1.3, 3.0)[:, None]
     s["mouthSmileLeft"] = cb(1.35, 1.25) * [0.6, 0.9, -0.4] + \
         blob(p, [3.5, -2.4, 4.1], 1.2, 1.1, 2.0)[:, None] * [0.12, 0.4, 0.3]
     s["mouthFrownLeft"] = cb(1.3, (1.0, 1.5), off=(0.1, -0.3, 0)) * [0.12, -0.68, -0.05]
-    s["mouthDimpleLeft"] = cb(1.6, 1.3) * [0.62, 0.08, -0.7]
+    # the buccinator pulls the corner back and dents the cheek beside it
+    s["mouthDimpleLeft"] = cb(1.6, 1.3) * [0.62, 0.08, -0.7] + cb(0.5, 0.8, off=(0.7, 0.0, 0.0)) * [0.0, 0.0, -0.3]
     s["mouthStretchLeft"] = cb(1.5, 1.3) * [0.6, -0.36, -0.2] + \
         blob(p, [1.2, ys - 0.7, 5.0], 1.3, 0.9, 2.0)[:, None] * jaw * [0.06, -0.22, -0.05]
-    side = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))[:, None]     # left half of the lips
-    lipzone = blob(p, mouth_c, 2.6, 1.3, 3.0)[:, None]
-    s["mouthPressLeft"] = side * lipzone * (np.hstack([0 * dy_seam, -0.42 * dy_seam, -0.1 + 0 * dy_seam]) * lipm
-                                            + (1 - lipm) * [0.0, 0.0, 0.15])   # the skin round them bulges
-    s["mouthLowerDownLeft"] = blob(p, [1.15, ys - 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * jaw * [0.05, -0.8, 0.1]
+    s["mouthPressLeft"] = side * lipzone * (np.hstack([0 * dy_seam, -0.58 * dy_seam, -0.14 + 0 * dy_seam]) * lipm
+                                            + (1 - lipm) * [0.0, 0.0, 0.3])   # the skin round them bulges
+    s["mouthLowerDownLeft"] = blob(p, [1.15, ys - 0.3, 5.0], 1.3, 1.15, 2.0)[:, None] * jaw * [0.05, -0.9, 0.12]
     s["mouthUpperUpLeft"] = blob(p, [1.15, ys + 0.3, 5.0], 1.25, 1.1, 2.0)[:, None] * upper_w * [0.0, 0.6, 0.06]
     roll = np.hstack([0 * dy_seam, -0.55 * dy_seam, -0.5 * np.abs(dy_seam)]) * lipzone * lipm
     # the skin next to a rolled lip follows it in and is drawn taut over the teeth
-    s["mouthRollUpper"] = (roll + blob(p, [0.0, ys + 1.1, 5.0], 2.2, 0.8, 2.0)[:, None] * [0.0, -0.3, -0.25]) * upper_w
-    s["mouthRollLower"] = (roll + blob(p, [0.0, ys - 1.1, 5.0], 2.2, 0.8, 2.0)[:, None] * [0.0, 0.3, -0.25]) * jaw
+    s["mouthRollUpper"] = (roll + blob(p, [0.0, ys + 1.2, 5.0], 2.6, 1.0, 2.0)[:, None] * [0.0, -0.5, -0.35]) * upper_w
+    s["mouthRollLower"] = (roll + blob(p, [0.0, ys - 1.1, 5.0], 2.4, 0.9, 2.0)[:, None] * [0.0, 0.35, -0.3]) * jaw
     near_seam = np.exp(-0.5 * (dy_seam / 0.35) ** 2)
     s["mouthShrugUpper"] = lipzone * (upper_w + jaw * near_seam) * [0.0, 0.3, 0.28]
     chin_c, chin_s = [0.0, ys - 1.6, 5.0], (2.2, (1.8, 1.8), 3.0)
     chin = blob(p, chin_c, *chin_s)[:, None]
     at_seam = blob(np.column_stack([p[:, 0], np.full(n, ys), p[:, 2]]), chin_c, *chin_s)[:, None]
-    s["mouthShrugLower"] = (chin * jaw + at_seam * upper_w * near_seam) * [0.0, 0.3, 0.2]
+    s["mouthShrugLower"] = (chin * jaw + at_seam * upper_w * near_seam) * [0.0, 0.42, 0.3]
     funnel_zone = blob(p, mouth_c, 2.4, 1.3, 3.0)[:, None]
     s["mouthFunnel"] = funnel_zone * (np.array([0.0, 0.0, 0.75])
                                       + upper_w * [0.0, 0.3, 0.0] + jaw * [0.0, -0.34, 0.0]
@@ -731,7 +733,8 @@ def build_rig() -> FaceRig:
     shading = np.zeros((len(BLENDSHAPES), nv, 3))
     for name, rgb_offset in crease_colors(skin_p, skin_rgb, skin_lip).items():
         shading[bi[name], :nskin] = rgb_offset
-    stretched = {k: v for k, v in skin_d.items() if not k.startswith("eyeLook")}
+    # the brows' own forehead lines are where their skin bunches; a darkened patch there reads as a smudge
+    stretched = {k: v for k, v in skin_d.items() if not k.startswith(("eyeLook", "brow"))}
     for name, rgb_offset in tension_colors(skin_p, tris, stretched, skin_rgb, {"mouthClose": "jawOpen"}).items():
         shading[bi[name], :nskin] += rgb_offset
     # a fold in the skin darkens it by at most CREASE_DEPTH (the lashes of a closed eye go to

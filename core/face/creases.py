@@ -54,9 +54,9 @@ def _both(f, p: np.ndarray) -> np.ndarray:
     return np.maximum(f(p), f(p * [-1.0, 1.0, 1.0]))
 
 
-TENSION_GAIN = 3.0          # strain (log area ratio) at which the effect is full
-TENSION_DARK = 0.5          # compressed skin: share of its colour lost
-TENSION_LIGHT = 0.45        # stretched skin: share of the way to the highlight colour
+TENSION_GAIN = 4.0          # full effect at a strain (log area ratio) of 1 / TENSION_GAIN
+TENSION_DARK = 0.6          # compressed skin: share of its colour lost
+TENSION_LIGHT = 0.6         # stretched skin: share of the way to the highlight colour
 
 
 def _ring_areas(p: np.ndarray, tris: np.ndarray) -> np.ndarray:
@@ -116,7 +116,8 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     lash_fringe = _line(p, [(1.95, 2.32), (2.7, 2.12), (3.2, 2.08), (3.7, 2.15), (4.3, 2.42)], 0.13)
     cheek = _spot(p, 3.7, -1.6, 1.2, 1.0)
     corner = _spot(p, 2.75, -4.45, 0.3, 0.4)
-    left_lips = lip * (0.5 * (1 + np.tanh(p[:, 0] / 0.45)))
+    left = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))
+    left_lips = lip * left
     upper_lip = lip * (p[:, 1] > -4.25)
     lower_lip = lip * (p[:, 1] <= -4.25)
     seam = _line(p, [(-2.2, -4.25), (0.0, -4.2), (2.2, -4.25)], 0.1, taper=False) * (np.abs(p[:, 0]) < 2.3)
@@ -139,11 +140,11 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     bunny = sum(_line(p, [(0.45, y + 0.7), (1.35, y)], 0.2) for y in (1.0, 1.9))
     c["noseSneerLeft"] = dark(bunny, 0.8) + dark(fold_top, 0.6) + dark(_spot(p, 1.95, -0.75, 0.3), 0.4) \
         + dark(procerus * (p[:, 0] > 0), 0.35)
-    # the lifted cheek: a lit apple, a shadowed crescent under it and a deeper tear trough
-    malar = _line(p, [(1.9, -0.6), (3.0, -1.3), (4.3, -1.3), (5.4, -0.5)], 0.35)
+    # the lifted cheek (its tension lights the apple): a shadowed crescent under it, a deeper tear trough
+    malar = _line(p, [(1.9, -0.6), (3.0, -1.3), (4.3, -1.3), (5.4, -0.5)], 0.4)
     tear_trough = _line(p, [(1.7, 1.9), (2.2, 1.0), (3.0, 0.5)], 0.22)
     c["cheekSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.6) \
-        + tint(_spot(p, 4.0, 0.4, 1.3, 0.9), HIGHLIGHT_RGB, 1.0) + dark(malar, 0.45) + dark(tear_trough, 0.45)
+        + dark(malar, 0.6) + dark(tear_trough, 0.45)
     c["cheekPuff"] = tint(_both(lambda q: _spot(q, 4.0, -3.2, 1.2, 1.1), p), HIGHLIGHT_RGB, 0.75) \
         + tint(_both(lambda q: _line(q, [(2.3, -1.5), (3.2, -4.4)], 0.45), p), HIGHLIGHT_RGB, 0.5) \
         + dark(_both(lambda q: _spot(q, 2.6, -4.4, 0.25), p), 0.5) + tint(lip, LIP_BLANCH_RGB, 0.4)
@@ -155,7 +156,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     c["mouthFrownLeft"] = dark(_line(p, [(2.6, -4.5), (2.85, -5.6), (3.0, -6.6)], 0.21), 0.6) \
         + dark(corner, 0.4) + dark(_spot(p, 1.2, -6.8, 0.7, 0.5), 0.25)
     c["mouthDimpleLeft"] = dark(_spot(p, 2.95, -4.4, 0.45, 0.5), 0.4) \
-        + dark(_line(p, [(2.9, -3.3), (3.05, -4.4), (2.95, -5.5)], 0.24), 0.55)
+        + dark(_line(p, [(2.95, -2.9), (3.15, -4.4), (3.0, -5.8)], 0.3), 0.6)
     c["mouthStretchLeft"] = dark(_line(p, [(2.6, -4.3), (3.6, -4.45)], 0.2), 0.6) \
         + dark(sum(_line(p, [(2.6 + dx, -5.4), (3.1 + dx, -7.6)], 0.2) for dx in (0.0, 0.6)), 0.45) \
         + tint(lower_lip * (p[:, 0] > 0), LIP_BLANCH_RGB, 0.5)
@@ -170,12 +171,16 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     c["mouthPucker"] = dark(perioral, 0.5) + dark(ring, 0.3) + dark(lip, 0.3)
     c["mouthFunnel"] = dark(perioral, 0.45) + dark(ring, 0.25) + dark(lip, 0.25)
     for name, rolled in (("mouthRollUpper", upper_lip), ("mouthRollLower", lower_lip)):
-        hidden = tint(rolled, SKIN_RGB, 0.85)
+        hidden = tint(rolled, SKIN_RGB, 0.95)
         c[name] = hidden + dark(seam, 0.65, hidden)
-    chin_pits = sum(_spot(p, x, y, 0.22) for x, y in ((0.0, -7.4), (0.55, -6.9), (-0.55, -6.9),
+    # the skin over the upper teeth is drawn taut and pales
+    c["mouthRollUpper"] += tint(_spot(p, 0.0, -3.3, 1.9, 0.65) * (1 - lip), HIGHLIGHT_RGB, 1.0)
+    chin_pits = sum(_spot(p, x, y, 0.27) for x, y in ((0.0, -7.4), (0.55, -6.9), (-0.55, -6.9),
                                                       (0.9, -7.6), (-0.9, -7.6), (0.3, -8.0), (-0.3, -8.0)))
     mentolabial = _line(p, [(-1.4, -5.75), (0.0, -6.05), (1.4, -5.75)], 0.22)
-    c["mouthShrugLower"] = dark(chin_pits, 0.45) + dark(mentolabial, 0.6)
+    c["mouthShrugLower"] = dark(chin_pits, 0.55) + dark(mentolabial, 0.6)
+    # pressed lips bulge the skin round them, which pales as it is pushed out
+    c["mouthPressLeft"] += tint(_spot(p, 1.3, -4.25, 1.9, 1.5) * (1 - lip) * left, HIGHLIGHT_RGB, 1.0)
     c["mouthShrugUpper"] = dark(_line(p, [(-0.9, -2.35), (0.0, -2.5), (0.9, -2.35)], 0.2), 0.55) \
         + dark(_both(lambda q: _line(q, [(1.85, -0.35), (2.4, -1.8)], 0.22), p), 0.4) + dark(upper_lip, 0.2)
     c["mouthLowerDownLeft"] = dark(lower_lip * (p[:, 0] > 0), 0.35) \

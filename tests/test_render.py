@@ -128,3 +128,16 @@ def test_head_turns_on_a_still_body(head):
     changed = np.abs(a - b).sum(axis=2) > 30
     assert changed[:100].mean() > 0.05          # the head moved
     assert changed[-15:].mean() < 0.01          # the shoulders did not
+
+
+def test_stacked_shapes_shade_no_deeper_than_one(renderer, head):
+    """A smile, a squint and a dimple drawn together would darken their shared skin three times
+    over; the blend keeps every vertex within what the darkest and brightest single shape do."""
+    face = renderer.face
+    face.pose(np.ones(NUM_CHANNELS, np.float32))
+    shade = face._scratch[:, 6:]
+    lo = np.minimum(head.shading.min(axis=0), 0.0)
+    hi = np.maximum(head.shading.max(axis=0), 0.0)
+    assert (shade >= lo - 1e-6).all() and (shade <= hi + 1e-6).all()
+    unclipped = np.ones(52, np.float32) @ head.shading.reshape(52, -1)
+    assert (unclipped.reshape(-1, 3) < lo - 0.05).any()       # without the bound they would

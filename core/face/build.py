@@ -735,7 +735,8 @@ def build_rig() -> FaceRig:
         shading[bi[name], :nskin] = rgb_offset
     # the brows' own forehead lines are where their skin bunches; a darkened patch there reads as a smudge
     stretched = {k: v for k, v in skin_d.items() if not k.startswith(("eyeLook", "brow"))}
-    for name, rgb_offset in tension_colors(skin_p, tris, stretched, skin_rgb, {"mouthClose": "jawOpen"}).items():
+    for name, rgb_offset in tension_colors(skin_p, tris, stretched, skin_rgb, {"mouthClose": "jawOpen"},
+                                             lighten_only=("mouthSmileLeft",)).items():
         shading[bi[name], :nskin] += rgb_offset
     # a fold in the skin darkens it by at most CREASE_DEPTH (the lashes of a closed eye go to
     # black), a highlight goes at most to white

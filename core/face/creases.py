@@ -54,6 +54,7 @@ def _both(f, p: np.ndarray) -> np.ndarray:
     return np.maximum(f(p), f(p * [-1.0, 1.0, 1.0]))
 
 
+FOLD_TINT = np.array([0.72, 1.0, 1.1])   # a fold loses less red than green and blue: skin in shadow is warm
 TENSION_GAIN = 4.0          # full effect at a strain (log area ratio) of 1 / TENSION_GAIN
 TENSION_DARK = 0.6          # compressed skin: share of its colour lost
 TENSION_LIGHT = 0.6         # stretched skin: share of the way to the highlight colour
@@ -69,24 +70,26 @@ def _ring_areas(p: np.ndarray, tris: np.ndarray) -> np.ndarray:
 
 
 def tension_colors(p: np.ndarray, tris: np.ndarray, deltas: dict[str, np.ndarray], base: np.ndarray,
-                   on_top_of: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+                   on_top_of: dict[str, str] | None = None, lighten_only: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """RGB offsets (N, 3) per shape from the strain its deltas put on the skin triangles `tris`.
 
     `on_top_of` names shapes defined over another one (mouthClose over jawOpen): their offset is
-    the strain of the pair less the other's, so the two blended show the pair's."""
+    the strain of the pair less the other's, so the two blended show the pair's. The shapes in
+    `lighten_only` only pale where they stretch: their folds are drawn (crease_colors), and the
+    area they squeeze is wider than the fold (a smile's would darken the upper lip like a moustache)."""
     rest = _ring_areas(p, tris)
     ok = rest > 1e-9
 
-    def offset(d: np.ndarray) -> np.ndarray:
+    def offset(d: np.ndarray, dark: float = TENSION_DARK) -> np.ndarray:
         ratio = np.ones(len(p))
         ratio[ok] = _ring_areas(p + d, tris)[ok] / rest[ok]
         strain = np.log(np.clip(ratio, 1e-3, None))
         compressed = np.clip(-strain * TENSION_GAIN, 0.0, 1.0)[:, None]
         stretched = np.clip(strain * TENSION_GAIN, 0.0, 1.0)[:, None]
-        return -TENSION_DARK * compressed * base * [0.85, 1.0, 1.05] \
+        return -dark * compressed * base * FOLD_TINT \
             + TENSION_LIGHT * stretched * (HIGHLIGHT_RGB - base)
 
-    out = {name: offset(d) for name, d in deltas.items()}
+    out = {name: offset(d, 0.0 if name in lighten_only else TENSION_DARK) for name, d in deltas.items()}
     for name, under in (on_top_of or {}).items():
         out[name] = offset(deltas[name] + deltas[under]) - out[under]
     return {k: v.astype(np.float32) for k, v in out.items()}
@@ -100,7 +103,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
         """A crease: darker, redder; `over` an offset already applied (a blanched lip's seam
         darkens the blanched colour)."""
         colour = base if over is None else base + over
-        return -k * field[:, None] * colour * [0.85, 1.0, 1.05]
+        return -k * field[:, None] * colour * FOLD_TINT
 
     def tint(field: np.ndarray, rgb, k: float) -> np.ndarray:
         return k * field[:, None] * (np.asarray(rgb) - base)

@@ -112,6 +112,10 @@ class FaceRenderer:
         self._scene: moderngl.Framebuffer | None = None
         self._scratch = np.empty((rig.num_vertices, 9), np.float32)
         self._neutral, self._basis = blend_basis(rig)
+        # shapes used together never shade a vertex past the deepest crease or brightest highlight
+        # any one of them draws there (a smile's fold, squint and dimple stacked read as grime)
+        self._shade_lo = np.minimum(rig.shading.min(axis=0), 0.0)
+        self._shade_hi = np.maximum(rig.shading.max(axis=0), 0.0)
         self._posed_weights: np.ndarray | None = None
 
     def pose(self, values: np.ndarray) -> None:
@@ -124,6 +128,7 @@ class FaceRenderer:
         np.matmul(w[active], self._basis[active], out=out.reshape(-1))
         out += self._neutral
         out[:, 3:6] /= np.maximum(np.linalg.norm(out[:, 3:6], axis=1, keepdims=True), 1e-12)
+        np.clip(out[:, 6:], self._shade_lo, self._shade_hi, out=out[:, 6:])
         self._dynamic.write(out)
         self._posed_weights = w.copy()
 

@@ -70,7 +70,8 @@ def _ring_areas(p: np.ndarray, tris: np.ndarray) -> np.ndarray:
 
 
 def tension_colors(p: np.ndarray, tris: np.ndarray, deltas: dict[str, np.ndarray], base: np.ndarray,
-                   on_top_of: dict[str, str] | None = None, lighten_only: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+                   on_top_of: dict[str, str] | None = None,
+                   lighten_only: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """RGB offsets (N, 3) per shape from the strain its deltas put on the skin triangles `tris`.
 
     `on_top_of` names shapes defined over another one (mouthClose over jawOpen): their offset is

@@ -12,7 +12,7 @@ import moderngl
 import numpy as np
 
 from core.arkit import NUM_BLENDSHAPES
-from core.face.rig import FaceRig, front_bounds, head_rotation, vertex_normals
+from core.face.rig import FaceRig, active_rows, front_bounds, head_rotation, vertex_normals
 from core.render.camera import OrbitCamera
 from core.render.shaders import program
 
@@ -123,11 +123,12 @@ class FaceRenderer:
         w = np.asarray(values[:NUM_BLENDSHAPES], np.float32)
         if self._posed_weights is not None and np.array_equal(w, self._posed_weights):
             return
-        active = np.flatnonzero(w)
         out = self._scratch
-        np.matmul(w[active], self._basis[active], out=out.reshape(-1))
+        np.matmul(*active_rows(w, self._basis), out=out.reshape(-1))
         out += self._neutral
-        out[:, 3:6] /= np.maximum(np.linalg.norm(out[:, 3:6], axis=1, keepdims=True), 1e-12)
+        normals = out[:, 3:6]
+        length = np.sqrt(np.einsum("ij,ij->i", normals, normals))
+        normals /= np.maximum(length, 1e-12)[:, None]
         np.clip(out[:, 6:], self._shade_lo, self._shade_hi, out=out[:, 6:])
         self._dynamic.write(out)
         self._posed_weights = w.copy()

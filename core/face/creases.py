@@ -145,10 +145,10 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     c["noseSneerLeft"] = dark(bunny, 0.8) + dark(fold_top, 0.6) + dark(_spot(p, 1.95, -0.75, 0.3), 0.4) \
         + dark(procerus * (p[:, 0] > 0), 0.35)
     # the lifted cheek (its tension lights the apple): a shadowed crescent under it, a deeper tear trough
-    malar = _line(p, [(1.9, -0.6), (3.0, -1.3), (4.3, -1.3), (5.4, -0.5)], 0.4)
+    malar = _line(p, [(1.9, -0.6), (3.0, -1.3), (4.3, -1.3), (5.4, -0.5)], 0.36)
     tear_trough = _line(p, [(1.7, 1.9), (2.2, 1.0), (3.0, 0.5)], 0.22)
     c["cheekSquintLeft"] = dark(under_eye, 0.6) + dark(crow, 0.6) \
-        + dark(malar, 0.6) + dark(tear_trough, 0.45)
+        + dark(malar, 0.5) + dark(tear_trough, 0.45)
     c["cheekPuff"] = tint(_both(lambda q: _spot(q, 4.0, -3.2, 1.2, 1.1), p), HIGHLIGHT_RGB, 0.75) \
         + tint(_both(lambda q: _line(q, [(2.3, -1.5), (3.2, -4.4)], 0.45), p), HIGHLIGHT_RGB, 0.5) \
         + dark(_both(lambda q: _spot(q, 2.6, -4.4, 0.25), p), 0.5) + tint(lip, LIP_BLANCH_RGB, 0.4)
@@ -182,7 +182,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     chin_pits = sum(_spot(p, x, y, 0.27) for x, y in ((0.0, -7.4), (0.55, -6.9), (-0.55, -6.9),
                                                       (0.9, -7.6), (-0.9, -7.6), (0.3, -8.0), (-0.3, -8.0)))
     mentolabial = _line(p, [(-1.4, -5.75), (0.0, -6.05), (1.4, -5.75)], 0.22)
-    c["mouthShrugLower"] = dark(chin_pits, 0.55) + dark(mentolabial, 0.6)
+    c["mouthShrugLower"] = dark(chin_pits, 0.6) + dark(mentolabial, 0.65)
     # pressed lips bulge the skin round them, which pales as it is pushed out
     c["mouthPressLeft"] += tint(_spot(p, 1.3, -4.25, 1.9, 1.5) * (1 - lip) * left, HIGHLIGHT_RGB, 1.0)
     c["mouthShrugUpper"] = dark(_line(p, [(-0.9, -2.35), (0.0, -2.5), (0.9, -2.35)], 0.2), 0.55) \

@@ -48,11 +48,30 @@ def test_espeak_pronounces_each_language(language, word, bilabials):
     assert phones and bilabials <= set(phones), phones
 
 
-def test_words_espeak_cannot_read_get_no_phones():
-    """Japanese kanji: Debian's eSpeak NG reads them as "Chinese letter" in English; the listener
-    then hears the phones in the audio instead of trusting that. Kana it reads."""
-    kanji, kana = phonemize.pronunciations(["日本語", "ありがとう"], "ja")
-    assert kanji == [] and kana == ["AA", "D", "IY", "G", "AA", "T", "OW", "UW"]
+def test_japanese_is_read_through_its_kana():
+    """Debian's eSpeak NG reads kanji as "Chinese letter" in English; their kana pronunciation it
+    reads (は as a particle is said ワ). A word eSpeak still cannot read in Japanese (Latin script)
+    gets no phones: the listener then hears them in the audio instead of trusting eSpeak."""
+    assert phonemize.kana("今日は良い天気です") == "キョーワヨイテンキデス"
+    kanji, kana, latin = phonemize.pronunciations(["日本語", "ありがとう", "Whisper"], "ja")
+    assert kanji == ["N", "IY", "HH", "P", "OW", "NG", "G", "OW"]
+    assert kana == ["AA", "D", "IY", "G", "AA", "T", "OW"] and latin == []
+
+
+def test_a_japanese_script_in_kanji_aligns_to_the_speech():
+    """eSpeak's Japanese voice says a line from its kana; the listener reads the kanji script and
+    puts every /p b m/ where eSpeak says it (there are no real Japanese recordings here)."""
+    from core.audio import Audio
+    from core.espeak import Espeak
+    said = Espeak().say("まいあさ ぼくは パンと ミルクを のみます。", voice="ja", rate=140)
+    truth = [(s, e) for n, s, e in said.phonemes if n in ("p", "b", "m")]
+    a = listen(Audio(said.samples[:, None], said.sample_rate, name="ja.wav"), script="毎朝僕はパンとミルクを飲みます。",
+               settings=ListenSettings(language="ja"))
+    assert a.phone_source == "alignment" and a.transcript_source == "script"
+    got = [(p.start, p.end) for p in a.phones if p.phone in ("P", "B", "M")]
+    assert len(truth) == len(got) == 6
+    for (s, e), (gs, ge) in zip(truth, got):
+        assert gs - 0.03 < e and ge + 0.03 > s, (truth, got)
 
 
 def test_chinese_characters_are_read_through_their_pinyin():

@@ -11,6 +11,8 @@ palatalisation marks do not change the mouth shape much and are dropped.
 
 Chinese characters go through their pinyin (pypinyin's dictionary, MIT) to eSpeak NG's pinyin
 voice, `cmn-latn-pinyin`: Debian's eSpeak NG has no dictionary of the characters themselves.
+Japanese goes through its kana pronunciation (fugashi's MeCab with the UniDic-lite dictionary,
+MIT and BSD: 今日は -> キョーワ) to eSpeak NG's Japanese voice, which reads kana but not kanji.
 """
 
 from __future__ import annotations
@@ -104,6 +106,28 @@ def pinyin(word: str) -> str:
     return " ".join(lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True, errors="ignore"))
 
 
+_TAGGER = None
+
+
+def kana(text: str) -> str:
+    """Japanese text as it is pronounced, in katakana (今日は良い天気です -> キョーワヨイテンキデス);
+    a word the dictionary does not know is kept as written."""
+    global _TAGGER
+    if _TAGGER is None:
+        try:
+            import fugashi
+        except ImportError as exc:
+            raise ListenError("the Python packages 'fugashi' and 'unidic-lite' are not installed "
+                              "(they read Japanese kanji)") from exc
+        _TAGGER = fugashi.Tagger()
+    out = []
+    for token in _TAGGER(text):
+        feature = token.feature
+        said = getattr(feature, "pron", None) or getattr(feature, "kana", None)
+        out.append(token.surface if said in (None, "*") else said)
+    return "".join(out)
+
+
 def ipa(words: list[str], language: str) -> list[str]:
     """eSpeak NG's IPA for each word (an empty string for a word it cannot say, and for every word
     of a language it has no voice for)."""
@@ -112,6 +136,8 @@ def ipa(words: list[str], language: str) -> list[str]:
         return [""] * len(words)
     if language == "zh":              # its voice is eSpeak's pinyin reader
         words = [pinyin(w) for w in words]
+    elif language == "ja":            # its voice reads kana, not kanji
+        words = [kana(w) for w in words]
     from core.espeak import Espeak, EspeakError
     try:
         got = Espeak().ipa(words, voice)
@@ -127,5 +153,5 @@ def ipa(words: list[str], language: str) -> list[str]:
 def pronunciations(words: list[str], language: str) -> list[list[str]]:
     """ARPAbet phones of each written word in `language`, through eSpeak NG's IPA; no phones for a
     word eSpeak cannot read in that language (it then switches to another one, "(en)...", as it
-    does for Chinese characters without its extended dictionary, or Japanese kanji)."""
+    does for Chinese characters without its extended dictionary, or a Latin-script word in Japanese)."""
     return [[] if "(" in p else ipa_to_arpabet(p) for p in ipa(words, language)]

@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="build seed (default 0)")
     ap.add_argument("--workers", type=int, default=2, help="worker processes (default 2; 1 = in this process)")
     ap.add_argument("--heldout-fraction", type=float, default=0.12, help="share of held-out items (default 0.12)")
+    ap.add_argument("--languages", default="", help="speak the items in these languages instead of English, "
+                    "comma-separated (es,fr,de,it,pt,ru: core.synth.corpus_languages)")
     args = ap.parse_args(argv)
     start = time.perf_counter()
 
@@ -36,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\r{done}/{total} items ({stats['failed']} failed{rate})", end="", file=sys.stderr, flush=True)
 
     index = build_dataset(args.folder, args.count, seed=args.seed, workers=args.workers,
-                          heldout_fraction=args.heldout_fraction, progress=progress)
+                          heldout_fraction=args.heldout_fraction, progress=progress,
+                          languages=tuple(x.strip() for x in args.languages.split(",") if x.strip()))
     print(file=sys.stderr)
     items = index["items"]
     frames = sum(i["frames"] for i in items)

@@ -125,6 +125,42 @@ def test_heldout_never_in_train():
     assert splits["heldout"] >= 15
 
 
+def test_multilingual_items_keep_the_splits_and_speak_their_language():
+    from core.synth.corpus_languages import SENTENCES_BY_LANGUAGE, language_split_ids
+    languages = tuple(SENTENCES_BY_LANGUAGE)
+    seen = set()
+    for i in range(1, 121):
+        english, plan = ds.plan_item(i, seed=3), ds.plan_language_item(i, languages, seed=3)
+        assert plan == ds.plan_language_item(i, languages, seed=3)               # deterministic
+        seen.add(plan.language)
+        # the instructions, prosody and split are the English plan's; voice and sentences the language's
+        assert plan.split == english.split and [s.text for s in plan.segments] == [s.text for s in english.segments]
+        base, variant = (plan.voice.split("+") + [""])[:2]
+        assert base == plan.language and (("+" + variant) in ds.HELDOUT_VARIANTS) == (plan.split == "heldout")
+        assert set(plan.sentence_ids) <= set(language_split_ids(plan.language, plan.split))
+    assert seen == set(languages)
+    for language, lines in SENTENCES_BY_LANGUAGE.items():
+        assert len(set(lines)) == len(lines) >= 20
+        assert language_split_ids(language, "heldout") and language_split_ids(language, "train")
+
+
+def test_a_multilingual_item_is_aligned_in_its_language(tmp_path):
+    """One Spanish item end to end: the listener aligns the script in Spanish and the teacher
+    follows its phones, so the lips close where the Spanish words have /p b m/."""
+    plan = next(p for p in (ds.plan_language_item(i, ("es",), seed=5) for i in range(1, 50)) if p.split == "train")
+    arrays, entry = ds.make_item(plan)
+    assert entry["language"] == "es" and entry["listener"]["phone_source"] == "alignment"
+    assert entry["listener"]["transcript_source"] == "script"
+    speech, motion = arrays["speech"], arrays["motion"]
+    from core.motion.articulation import SPEECH_COLUMN
+    from core.motion.features import PHONE_INDEX
+    bilabial = speech[:, [PHONE_INDEX[p] for p in ("P", "B", "M")]].sum(1) > 0.5
+    assert bilabial.any()
+    gap = motion[:, INDEX["jawOpen"]] - motion[:, INDEX["mouthClose"]]
+    speaking = speech[:, SPEECH_COLUMN] > 0.5
+    assert np.median(gap[bilabial]) < np.median(gap[~bilabial & speaking])
+
+
 def test_paraphrases():
     phrases = [Phrase("brows_lowered", 0.7), Phrase("lips_pressed", 0.5), Phrase("jaw_dropped", 0.3)]
     canonical = compose("angry", 0.7, phrases)

@@ -78,6 +78,12 @@ def trained(dataset, tmp_path_factory):
     return train(tiny_config(dataset, out), progress=False), out
 
 
+def test_folders_joined_by_commas_are_one_dataset(dataset, tmp_path):
+    other = write_tiny_dataset(tmp_path / "more")
+    one, both = load_dataset(dataset), load_dataset(f"{dataset},{other}")
+    assert len(both.train) == 2 * len(one.train) and len(both.heldout) == 2 * len(one.heldout)
+
+
 def test_the_trainer_reads_every_wording(dataset):
     data = load_dataset(dataset)
     item = next(it for it in data.train if it.wordings is not None)

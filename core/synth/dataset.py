@@ -129,6 +129,7 @@ class ItemPlan:
     seed: int
     split: str
     voice: str
+    language: str = "en"            # the sentences' language (core.synth.corpus_languages for others)
     segments: list[SegmentPlan] = field(default_factory=list)
     lead: float = 0.3
     gaps: list[float] = field(default_factory=list)
@@ -182,6 +183,24 @@ def plan_item(index: int, seed: int = 0, heldout_fraction: float = 0.12) -> Item
     plan.lead, plan.tail = rng.uniform(0.1, 0.5), rng.uniform(0.15, 0.5)
     plan.gaps = [rng.uniform(0.12, 0.45) for _ in range(len(groups) - 1)]
     plan.noise_db, plan.gain = rng.uniform(-75, -50), rng.uniform(0.3, 1.0)
+    return plan
+
+
+def plan_language_item(index: int, languages: tuple[str, ...], seed: int = 0,
+                       heldout_fraction: float = 0.12) -> ItemPlan:
+    """Item `index` of a multilingual build: the English plan's instructions, prosody, pauses and
+    noise, spoken in one of `languages` by its eSpeak NG voice (a variant held out as in English)
+    with that language's sentences of the same split; deterministic."""
+    from core.listen.phonemize import voice_for
+    from core.synth.corpus_languages import language_split_ids
+    plan = plan_item(index, seed, heldout_fraction)
+    rng = random.Random(plan.seed * 31 + 7)
+    plan.language = rng.choice(sorted(languages))
+    variants = [v for v in VARIANTS if (v in HELDOUT_VARIANTS) == (plan.split == "heldout")]
+    plan.voice = voice_for(plan.language) + rng.choice(variants)
+    ids = language_split_ids(plan.language, plan.split)
+    for seg in plan.segments:
+        seg.sentences = rng.sample(ids, min(len(seg.sentences), len(ids)))
     return plan
 
 
@@ -266,9 +285,12 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     from core.motion.features import speech_features
     from core.motion.text import embed
     from core.espeak import Espeak
+    from core.synth.corpus_languages import SENTENCES_BY_LANGUAGE
     from core.synth.phonemes import to_arpabet
     from core.synth.teacher import teacher_track
 
+    english = plan.language == "en"
+    sentences = SENTENCES if english else SENTENCES_BY_LANGUAGE[plan.language]
     speaker = Espeak()
     rate = speaker.sample_rate
     rng = np.random.default_rng(plan.seed)
@@ -277,10 +299,13 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     spans = []                                      # speech (first, last) time of each segment
     t = plan.lead
     for k, seg in enumerate(plan.segments):
-        text = " ".join(SENTENCES[i] for i in seg.sentences)
+        text = " ".join(sentences[i] for i in seg.sentences)
         u = speaker.say(text, voice=plan.voice, rate=seg.rate, pitch=seg.pitch, pitch_range=seg.pitch_range,
                         volume=seg.volume)
-        seg_phones = [(to_arpabet(n), s + t, e + t) for n, s, e in u.phonemes]
+        if english:
+            seg_phones = [(to_arpabet(n), s + t, e + t) for n, s, e in u.phonemes]
+        else:       # other languages' eSpeak mnemonics are not mapped; only where sound is is read
+            seg_phones = [("SIL" if n.startswith("_") else "AH", s + t, e + t) for n, s, e in u.phonemes]
         seg_phones = [(p, s, e) for p, s, e in seg_phones if p]
         sounding = [(s, e) for p, s, e in seg_phones if p != "SIL"]
         spans.append((sounding[0][0], sounding[-1][1]) if sounding else (t, t + u.duration))
@@ -294,10 +319,14 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
     samples = np.concatenate(pieces)
     samples = samples * plan.gain + rng.normal(0, 10 ** (plan.noise_db / 20), len(samples)).astype(np.float32)
     samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
-    script = " ".join(SENTENCES[i] for i in plan.sentence_ids)
+    script = " ".join(sentences[i] for i in plan.sentence_ids)
 
     analysis = listen(Audio(samples[:, None], rate, name=f"item{plan.index}"), script=script,
-                      settings=ListenSettings(language="en"))     # the sentences are English
+                      settings=ListenSettings(language=plan.language))
+    if not english:
+        # the teacher follows the listener's phones: eSpeak's pronunciations in IPA, mapped to the
+        # model's phones and force-aligned, as a user's take in this language is
+        phones = [(p.phone, p.start, p.end) for p in analysis.phones]
     speech = speech_features(analysis, fps)
     frames = len(speech)
     duration = frames / fps
@@ -327,8 +356,10 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
                      for (a, b), seg in zip(bounds, plan.segments)],
         "seed": plan.seed,
         "listener": {"phone_source": analysis.phone_source, "transcript_source": analysis.transcript_source,
-                     "warnings": len(analysis.warnings), **_agreement(f["phone"], phones, fps)},
+                     "warnings": len(analysis.warnings), **(_agreement(f["phone"], phones, fps) if english else {})},
     }
+    if not english:
+        entry["language"] = plan.language
     return arrays, entry
 
 
@@ -389,11 +420,12 @@ def _init_worker(threads: int) -> None:
     models.cpu_threads = lambda: threads         # Whisper's CTranslate2 threads, per worker
 
 
-def _work(job: tuple[str, int, int, float, float]) -> tuple[int, dict | None, str, float]:
-    folder, index, seed, heldout_fraction, fps = job
+def _work(job: tuple[str, int, int, float, float, tuple[str, ...]]) -> tuple[int, dict | None, str, float]:
+    folder, index, seed, heldout_fraction, fps, languages = job
     start = time.perf_counter()
     try:
-        plan = plan_item(index, seed, heldout_fraction)
+        plan = plan_language_item(index, languages, seed, heldout_fraction) if languages else \
+            plan_item(index, seed, heldout_fraction)
         arrays, entry = make_item(plan, fps)
         entry = write_item(Path(folder), index, arrays, entry)
         return index, entry, "", time.perf_counter() - start
@@ -403,20 +435,25 @@ def _work(job: tuple[str, int, int, float, float]) -> tuple[int, dict | None, st
 
 def build_dataset(folder: str | os.PathLike, count: int, seed: int = 0, workers: int = 2,
                   heldout_fraction: float = 0.12, fps: float = FPS,
-                  progress: Callable[[int, int, dict], None] | None = None) -> dict:
-    """Build (or resume) a dataset of `count` items in `folder`; returns the index.
+                  progress: Callable[[int, int, dict], None] | None = None,
+                  languages: tuple[str, ...] = ()) -> dict:
+    """Build (or resume) a dataset of `count` items in `folder`; returns the index. With
+    `languages` the items are spoken in those languages instead of English (plan_language_item).
 
     workers: processes (spawn), each loading the listener and the text model once; 0 or 1 runs
     in this process. Items already written (with the same build seed) are kept."""
     folder = Path(folder)
     (folder / "items").mkdir(parents=True, exist_ok=True)
     config = {"count": count, "seed": seed, "heldout_fraction": heldout_fraction, "fps": fps}
+    if languages:
+        config["languages"] = sorted(languages)
     old = folder / "index.json"
     if old.is_file():
         previous = json.loads(old.read_text("utf-8")).get("config", {})
-        if previous.get("seed", seed) != seed or previous.get("fps", fps) != fps:
-            raise ValueError(f"{folder} holds a build with seed {previous.get('seed')} / fps {previous.get('fps')}; "
-                             "use another folder")
+        if previous.get("seed", seed) != seed or previous.get("fps", fps) != fps \
+                or previous.get("languages", []) != sorted(languages):
+            raise ValueError(f"{folder} holds a build with seed {previous.get('seed')} / fps {previous.get('fps')} / "
+                             f"languages {previous.get('languages', ['en'])}; use another folder")
     entries: dict[int, dict] = {}
     todo = []
     for index in range(1, count + 1):
@@ -426,7 +463,7 @@ def build_dataset(folder: str | os.PathLike, count: int, seed: int = 0, workers:
         else:
             todo.append(index)
     stats = {"done": len(entries), "skipped": len(entries), "failed": 0, "errors": [], "seconds": []}
-    jobs = [(str(folder), i, seed, heldout_fraction, fps) for i in todo]
+    jobs = [(str(folder), i, seed, heldout_fraction, fps, tuple(languages)) for i in todo]
     started = time.perf_counter()
 
     def record(result) -> None:
@@ -478,4 +515,4 @@ def load_item(folder: str | os.PathLike, entry: dict) -> dict[str, np.ndarray]:
 
 
 __all__ = ["BASES", "HELDOUT_BASES", "HELDOUT_VARIANTS", "PROSODY", "VARIANTS", "ItemPlan", "SegmentPlan",
-           "build_dataset", "load_item", "make_item", "plan_item", "voices"]
+           "build_dataset", "load_item", "make_item", "plan_item", "plan_language_item", "voices"]

@@ -137,7 +137,13 @@ def load_dataset(path: str | os.PathLike, features: int = 48, embedding: int = E
     """A folder with index.json ({"version": 1, "fps", "features", "items": [{"file", "frames",
     "split": "train"|"heldout", "segments": [...]}]}) and per item an .npz holding speech (T, F),
     motion (T, 55), seg_embeddings (S, E), seg_bounds (S, 2) frame ranges and optionally
-    seg_alternatives (S, K, E), other wordings of the same instructions."""
+    seg_alternatives (S, K, E), other wordings of the same instructions. Several folders joined
+    by commas ("data/motion2,data/motion_ml") are read as one dataset."""
+    if "," in str(path):
+        parts = [load_dataset(p, features, embedding) for p in str(path).split(",") if p.strip()]
+        if len({d.fps for d in parts}) > 1:
+            raise ValueError(f"{path}: the folders hold different frame rates ({sorted({d.fps for d in parts})})")
+        return Dataset(parts[0].fps, [i for d in parts for i in d.train], [i for d in parts for i in d.heldout])
     root = Path(path)
     index = json.loads((root / "index.json").read_text())
     if index.get("version") != 1:

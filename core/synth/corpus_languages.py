@@ -1,0 +1,171 @@
+"""Sentences in other languages for stage 2's multilingual training data (issue 18).
+
+Written for this project (no third-party text; same licence as the project), in the style of
+core.synth.corpus: everyday statements, questions and exclamations, rich in bilabials (/p b m/)
+and labiodentals (/f v/), no digits or abbreviations. eSpeak NG speaks them with the language's
+voice; the listener aligns them with eSpeak's pronunciations, as it does a user's script.
+
+Each list is append-only and split like the English one, by a hash of the sentence's text (so
+adding sentences never moves an old one between splits), one in five held out: the lists are short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+SENTENCES_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "es": (
+        "Mi madre compró pan y mantequilla por la mañana.",
+        "Pablo busca su bicicleta blanca en el patio.",
+        "¿Puedes abrir la ventana del comedor, por favor?",
+        "Bebimos un café muy bueno en la playa.",
+        "El perro de mi primo ladra cuando llueve.",
+        "Mañana vamos a visitar a mis abuelos en el campo.",
+        "Me parece que el museo abre a las nueve.",
+        "Pedro pintó la puerta de un azul muy bonito.",
+        "Siempre me pierdo en el mercado del pueblo.",
+        "¡Qué bien que viniste a la fiesta!",
+        "La maleta pesa mucho más de lo que pensaba.",
+        "Beatriz toca el piano mejor que nadie.",
+        "Tenemos que comprar más leche y manzanas.",
+        "El barco se movía despacio por el puerto.",
+        "¿Por qué no me llamaste ayer por la tarde?",
+        "Mi hermano mayor trabaja en una panadería.",
+        "Pon las botas mojadas junto a la puerta.",
+        "Las flores del parque ya empiezan a abrirse.",
+        "No puedo creer lo que me contaste.",
+        "Vimos una película muy divertida el lunes.",
+        "El viento sopló fuerte toda la noche.",
+        "Por favor, ven pronto, te esperamos para comer.",
+    ),
+    "fr": (
+        "Ma mère a acheté du pain et du beurre ce matin.",
+        "Paul cherche son vélo bleu dans le jardin.",
+        "Peux-tu ouvrir la fenêtre, s'il te plaît ?",
+        "Nous avons bu un très bon café au bord de la mer.",
+        "Le chien de mon voisin aboie quand il pleut.",
+        "Demain, nous partons voir mes grands-parents à la campagne.",
+        "Le musée ouvre ses portes à neuf heures.",
+        "Pierre a peint la porte en bleu pâle.",
+        "Je me perds toujours dans le marché du village.",
+        "Quel bonheur de te voir à la fête !",
+        "Ma valise est beaucoup plus lourde que prévu.",
+        "Mathilde joue du piano mieux que personne.",
+        "Il faut acheter du lait et des pommes.",
+        "Le bateau avançait doucement dans le port.",
+        "Pourquoi ne m'as-tu pas appelé hier soir ?",
+        "Mon frère aîné travaille dans une boulangerie.",
+        "Mets tes bottes mouillées près de la porte.",
+        "Les fleurs du parc commencent à s'ouvrir.",
+        "Je ne peux pas croire ce que tu m'as dit.",
+        "Nous avons vu un film très drôle lundi.",
+        "Le vent a soufflé fort toute la nuit.",
+        "Viens vite, nous t'attendons pour manger.",
+    ),
+    "de": (
+        "Meine Mutter hat heute Morgen Brot und Butter gekauft.",
+        "Paul sucht sein blaues Fahrrad im Garten.",
+        "Kannst du bitte das Fenster im Wohnzimmer öffnen?",
+        "Wir haben am Meer einen sehr guten Kaffee getrunken.",
+        "Der Hund meines Nachbarn bellt, wenn es regnet.",
+        "Morgen besuchen wir meine Großeltern auf dem Land.",
+        "Das Museum öffnet um neun Uhr am Morgen.",
+        "Peter hat die Tür in einem hellen Blau gestrichen.",
+        "Ich verlaufe mich immer auf dem Markt im Dorf.",
+        "Wie schön, dass du zur Party gekommen bist!",
+        "Mein Koffer ist viel schwerer als gedacht.",
+        "Monika spielt besser Klavier als alle anderen.",
+        "Wir müssen noch Milch und Äpfel kaufen.",
+        "Das Boot bewegte sich langsam durch den Hafen.",
+        "Warum hast du mich gestern Abend nicht angerufen?",
+        "Mein großer Bruder arbeitet in einer Bäckerei.",
+        "Stell die nassen Stiefel bitte neben die Tür.",
+        "Die Blumen im Park beginnen schon zu blühen.",
+        "Ich kann kaum glauben, was du mir erzählt hast.",
+        "Wir haben am Montag einen lustigen Film gesehen.",
+        "Der Wind hat die ganze Nacht kräftig geblasen.",
+        "Komm bitte bald, wir warten mit dem Essen auf dich.",
+    ),
+    "it": (
+        "Mia madre ha comprato pane e burro stamattina.",
+        "Paolo cerca la sua bicicletta blu in giardino.",
+        "Puoi aprire la finestra della sala, per favore?",
+        "Abbiamo bevuto un caffè molto buono al mare.",
+        "Il cane del mio vicino abbaia quando piove.",
+        "Domani andiamo a trovare i nonni in campagna.",
+        "Il museo apre le porte alle nove del mattino.",
+        "Pietro ha dipinto la porta di un azzurro chiaro.",
+        "Mi perdo sempre al mercato del paese.",
+        "Che bello vederti alla festa!",
+        "La mia valigia pesa molto più del previsto.",
+        "Beatrice suona il pianoforte meglio di tutti.",
+        "Dobbiamo comprare ancora latte e mele.",
+        "La barca si muoveva piano nel porto.",
+        "Perché non mi hai chiamato ieri sera?",
+        "Mio fratello maggiore lavora in una panetteria.",
+        "Metti gli stivali bagnati vicino alla porta.",
+        "I fiori del parco cominciano ad aprirsi.",
+        "Non posso credere a quello che mi hai detto.",
+        "Lunedì abbiamo visto un film molto divertente.",
+        "Il vento ha soffiato forte tutta la notte.",
+        "Vieni presto, ti aspettiamo per mangiare.",
+    ),
+    "pt": (
+        "A minha mãe comprou pão e manteiga de manhã.",
+        "O Paulo procura a bicicleta azul no quintal.",
+        "Podes abrir a janela da sala, por favor?",
+        "Bebemos um café muito bom na praia.",
+        "O cão do meu vizinho ladra quando chove.",
+        "Amanhã vamos visitar os meus avós no campo.",
+        "O museu abre as portas às nove da manhã.",
+        "O Pedro pintou a porta de um azul bonito.",
+        "Eu perco-me sempre no mercado da vila.",
+        "Que bom ver-te na festa!",
+        "A minha mala pesa muito mais do que pensava.",
+        "A Beatriz toca piano melhor do que ninguém.",
+        "Temos de comprar mais leite e maçãs.",
+        "O barco movia-se devagar pelo porto.",
+        "Porque é que não me ligaste ontem à noite?",
+        "O meu irmão mais velho trabalha numa padaria.",
+        "Põe as botas molhadas ao pé da porta.",
+        "As flores do parque já começam a abrir.",
+        "Não posso acreditar no que me contaste.",
+        "Vimos um filme muito divertido na segunda-feira.",
+        "O vento soprou com força a noite toda.",
+        "Vem depressa, estamos à tua espera para comer.",
+    ),
+    "ru": (
+        "Мама купила утром хлеб и масло.",
+        "Павел ищет свой синий велосипед во дворе.",
+        "Можешь, пожалуйста, открыть окно в комнате?",
+        "Мы выпили очень вкусный кофе на пляже.",
+        "Собака моего соседа лает, когда идёт дождь.",
+        "Завтра мы поедем к бабушке и дедушке в деревню.",
+        "Музей открывается в девять часов утра.",
+        "Пётр покрасил дверь в светло-голубой цвет.",
+        "Я всегда теряюсь на базаре в посёлке.",
+        "Как хорошо, что ты пришёл на праздник!",
+        "Мой чемодан намного тяжелее, чем я думал.",
+        "Марина играет на пианино лучше всех.",
+        "Нам нужно купить молоко и яблоки.",
+        "Лодка медленно плыла по гавани.",
+        "Почему ты мне вчера вечером не позвонил?",
+        "Мой старший брат работает в пекарне.",
+        "Поставь мокрые ботинки возле двери.",
+        "Цветы в парке уже начинают распускаться.",
+        "Я не могу поверить тому, что ты мне рассказал.",
+        "В понедельник мы смотрели очень смешной фильм.",
+        "Ветер сильно дул всю ночь.",
+        "Приходи скорее, мы ждём тебя к обеду.",
+    ),
+}
+
+
+def language_split_ids(language: str, split: str) -> list[int]:
+    """Indices of the language's sentences in a split ('train' or 'heldout')."""
+    def held(sentence: str) -> bool:
+        return int.from_bytes(hashlib.sha1(sentence.encode("utf-8")).digest()[:4], "big") % 5 == 0
+    return [i for i, s in enumerate(SENTENCES_BY_LANGUAGE[language]) if held(s) == (split == "heldout")]
+
+
+__all__ = ["SENTENCES_BY_LANGUAGE", "language_split_ids"]

@@ -58,6 +58,14 @@ def test_japanese_is_read_through_its_kana():
     assert kana == ["AA", "D", "IY", "G", "AA", "T", "OW"] and latin == []
 
 
+def test_japanese_without_its_dictionary_says_what_is_missing(monkeypatch):
+    from core.listen.errors import ListenError
+    monkeypatch.setattr(phonemize, "_TAGGER", None)
+    monkeypatch.setitem(sys.modules, "fugashi", None)             # as if it were not installed
+    with pytest.raises(ListenError, match="'fugashi' and 'unidic-lite' are not installed"):
+        phonemize.kana("今日は")
+
+
 def test_a_japanese_script_in_kanji_aligns_to_the_speech():
     """eSpeak's Japanese voice says a line from its kana; the listener reads the kanji script and
     puts every /p b m/ where eSpeak says it (there are no real Japanese recordings here)."""

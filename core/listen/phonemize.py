@@ -116,10 +116,10 @@ def kana(text: str) -> str:
     if _TAGGER is None:
         try:
             import fugashi
-        except ImportError as exc:
+            _TAGGER = fugashi.Tagger()
+        except (ImportError, RuntimeError) as exc:     # no fugashi, or fugashi without its dictionary
             raise ListenError("the Python packages 'fugashi' and 'unidic-lite' are not installed "
-                              "(they read Japanese kanji)") from exc
-        _TAGGER = fugashi.Tagger()
+                              f"(they read Japanese kanji): {exc}") from exc
     out = []
     for token in _TAGGER(text):
         feature = token.feature

@@ -63,10 +63,7 @@ TENSION_LIGHT = 0.6         # stretched skin: share of the way to the highlight 
 def _ring_areas(p: np.ndarray, tris: np.ndarray) -> np.ndarray:
     """Per vertex: the area of the triangles around it."""
     a = 0.5 * np.linalg.norm(np.cross(p[tris[:, 1]] - p[tris[:, 0]], p[tris[:, 2]] - p[tris[:, 0]]), axis=1)
-    out = np.zeros(len(p))
-    for k in range(3):
-        np.add.at(out, tris[:, k], a)
-    return out
+    return np.bincount(tris.ravel(), weights=np.repeat(a, 3), minlength=len(p))
 
 
 def tension_colors(p: np.ndarray, tris: np.ndarray, deltas: dict[str, np.ndarray], base: np.ndarray,

@@ -304,12 +304,12 @@ def make_item(plan: ItemPlan, fps: float = FPS) -> tuple[dict, dict]:
                         volume=seg.volume)
         if english:
             seg_phones = [(to_arpabet(n), s + t, e + t) for n, s, e in u.phonemes]
-        else:       # other languages' eSpeak mnemonics are not mapped; only where sound is is read
-            seg_phones = [("SIL" if n.startswith("_") else "AH", s + t, e + t) for n, s, e in u.phonemes]
-        seg_phones = [(p, s, e) for p, s, e in seg_phones if p]
-        sounding = [(s, e) for p, s, e in seg_phones if p != "SIL"]
+            seg_phones = [(p, s, e) for p, s, e in seg_phones if p]
+            sounding = [(s, e) for p, s, e in seg_phones if p != "SIL"]
+            phones += seg_phones
+        else:       # other languages' eSpeak mnemonics are not mapped: their phones come from the listener
+            sounding = [(s + t, e + t) for n, s, e in u.phonemes if not n.startswith("_")]
         spans.append((sounding[0][0], sounding[-1][1]) if sounding else (t, t + u.duration))
-        phones += seg_phones
         pieces.append(u.samples.astype(np.float32))
         t += u.duration
         pause = plan.gaps[k] if k < len(plan.gaps) else plan.tail

@@ -11,7 +11,8 @@ Streams the pyannote sample (real telephone speech, two speakers) through `run_l
   behind, the CPU share of the two cores, and the time of one update (listener + sampler);
 - lip sync of the streamed motion against the offline pipeline on the same audio (the listener's
   forced alignment of the transcript, the shipped model over the whole take): the share of /p b m/
-  frames with the lips closed (under 3 mm on the rig), of vowel frames closed, and the
+  frames with the lips closed (under 3 mm on the rig), the share of /p b m/ phones where the lips
+  meet (closed on a frame of the phone or one beside it), of vowel frames closed, and the
   jaw-loudness correlation, both judged on the offline aligner's phones. Besides the streamed
   input, the lip sync is measured on more real speech (`--lipsync-also`; by default three asterisk
   prompt takes of data/real_speech, built by scripts/build_real_speech_set.py), streamed unpaced
@@ -119,7 +120,8 @@ def main() -> None:
         return
 
     print("\nlip sync, judged on the offline aligner's phones (offline pipeline / live streamed):")
-    print("| recording | /p b m/ frames | /p b m/ closed | vowels closed | jaw-loudness r |\n|---|---|---|---|---|")
+    print("| recording | /p b m/ frames | /p b m/ closed | /p b m/ met | vowels closed | jaw-loudness r |\n"
+          "|---|---|---|---|---|---|")
     pooled = {"offline": [], "live": []}
     for path in [args.input, *args.lipsync_also]:
         motion = streamed if path == args.input else stream_unpaced(path, bundle, args)
@@ -127,11 +129,13 @@ def main() -> None:
             pooled[name].append(f)
         off, live = pooled["offline"][-1], pooled["live"][-1]
         print(f"| {Path(path).name} | {off['bilabial_frames']} | {off['bilabial_closed']:.2f} / {live['bilabial_closed']:.2f} "
+              f"| {off['bilabial_phones_closed']:.2f} / {live['bilabial_phones_closed']:.2f} "
               f"| {off['vowel_closed']:.2f} / {live['vowel_closed']:.2f} "
               f"| {off['jaw_loudness_r']:.2f} / {live['jaw_loudness_r']:.2f} |")
     if len(pooled["live"]) > 1:
         cells = []
-        for key, weight in (("bilabial_closed", "bilabial_frames"), ("vowel_closed", "vowel_frames"),
+        for key, weight in (("bilabial_closed", "bilabial_frames"), ("bilabial_phones_closed", "bilabial_phones"),
+                            ("vowel_closed", "vowel_frames"),
                             ("jaw_loudness_r", "speech_frames")):
             cells.append(" / ".join(f"{pooled_mean(pooled[name], key, weight):.2f}" for name in ("offline", "live")))
         total = sum(f["bilabial_frames"] for f in pooled["offline"])

@@ -52,40 +52,61 @@ def speakable(text: str) -> bool:
     return len(words) >= 3 and not re.search(r"[\[<{]", text)
 
 
+def prompts(lang: str, cache: Path) -> tuple[dict[str, str], Path]:
+    """A language's prompt texts and the folder of their recordings."""
+    texts = transcripts(lang, cache)
+    return texts, unpack_deb(f"asterisk-core-sounds-{lang}-wav", cache) / "usr/share/asterisk/sounds" / VOICES[lang]
+
+
+def join_prompts(texts: dict[str, str], folder: Path, names: list[str], takes: int | None = TAKES,
+                 take_s: float = TAKE_S) -> list[tuple[np.ndarray, list[dict], float]]:
+    """The prompts `names` (those recorded, of 1 s to half a take) joined in order with PAUSE
+    between them into takes of at most `take_s` seconds, at most `takes` of them: each take's
+    16 kHz samples, its lines (prompt, start, end, text) and its length in seconds."""
+    groups: list[list[tuple[str, np.ndarray]]] = [[]]
+    length = 0.0
+    for name in names:
+        if not (folder / f"{name}.wav").is_file():
+            continue
+        x = read_line(folder / f"{name}.wav")
+        seconds = len(x) / RATE
+        if seconds < 1.0 or seconds > take_s / 2:
+            continue
+        if length + seconds > take_s and groups[-1]:
+            if len(groups) == takes:
+                break
+            groups.append([])
+            length = 0.0
+        groups[-1].append((name, x))
+        length += seconds + PAUSE
+    out = []
+    pause = np.zeros(int(PAUSE * RATE), np.float32)
+    for lines in groups:
+        if not lines:
+            continue
+        pieces, items, t = [pause], [], PAUSE
+        for name, x in lines:
+            items.append({"prompt": name, "start": round(t, 3), "end": round(t + len(x) / RATE, 3),
+                          "text": texts[name]})
+            pieces += [x, pause]
+            t += len(x) / RATE + PAUSE
+        out.append((np.concatenate(pieces), items, t))
+    return out
+
+
 def build(out: Path, cache: Path) -> list[dict]:
     import soundfile as sf
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
-    for lang, voice in VOICES.items():
-        texts = transcripts(lang, cache)
-        folder = unpack_deb(f"asterisk-core-sounds-{lang}-wav", cache) / "usr/share/asterisk/sounds" / voice
-        names = [n for n in sorted(texts) if "/" not in n and speakable(texts[n]) and (folder / f"{n}.wav").is_file()]
-        takes: list[list[tuple[str, np.ndarray]]] = [[]]
-        length = 0.0
-        for name in names:
-            x = read_line(folder / f"{name}.wav")
-            seconds = len(x) / RATE
-            if seconds < 1.0 or seconds > TAKE_S / 2:
-                continue
-            if length + seconds > TAKE_S and takes[-1]:
-                if len(takes) == TAKES:
-                    break
-                takes.append([])
-                length = 0.0
-            takes[-1].append((name, x))
-            length += seconds + PAUSE
-        for k, lines in enumerate(takes):
-            pause = np.zeros(int(PAUSE * RATE), np.float32)
-            pieces, items, t = [pause], [], PAUSE
-            for name, x in lines:
-                items.append({"prompt": name, "start": round(t, 3), "end": round(t + len(x) / RATE, 3),
-                              "text": texts[name]})
-                pieces += [x, pause]
-                t += len(x) / RATE + PAUSE
+    for lang in VOICES:
+        texts, folder = prompts(lang, cache)
+        names = [n for n in sorted(texts) if "/" not in n and speakable(texts[n])]
+        for k, (x, items, seconds) in enumerate(join_prompts(texts, folder, names)):
             file = f"{lang}-{k + 1:02d}.wav"
-            sf.write(str(out / file), np.concatenate(pieces), RATE, subtype="PCM_16")
+            sf.write(str(out / file), x, RATE, subtype="PCM_16")
             manifest.append({"file": file, "language": lang, "split": "heldout" if k % 2 else "tuning",
-                             "duration": round(t, 3), "text": " ".join(i["text"] for i in items), "lines": items})
+                             "duration": round(seconds, 3), "text": " ".join(i["text"] for i in items),
+                             "lines": items})
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
 

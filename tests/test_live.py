@@ -167,6 +167,17 @@ def test_the_closure_classifier_streams_as_it_reads_a_whole_take():
     assert stream.known == n - B.FUTURE and np.allclose(stream.prob, whole[:stream.known], atol=1e-5)
 
 
+def test_a_sure_closure_runs_on_while_the_classifier_still_hears_it():
+    from core.live.bilabial import closure_spans
+    prob = np.array([0.1, 0.6, 0.8, 0.95, 0.97, 0.7, 0.2, 0.99, 0.4, 0.6, 0.97, 0.3, 0.96, 0.96, 0.55, 0.9])
+    assert closure_spans(prob, 0.93, shortest=2) == [(0.03, 0.05), (0.12, 0.14)]
+    # on from 0.5: the first run takes in its shoulders; a lone sure frame is still too short;
+    # a run never reaches back into the one before; the newest frames run to the edge
+    assert closure_spans(prob, 0.93, shortest=2, extend=0.5) == [(0.01, 0.06), (0.12, 0.16)]
+    assert closure_spans(prob, 0.93, start=4, shortest=1, extend=0.5) == [(0.04, 0.06), (0.07, 0.08),
+                                                                             (0.09, 0.11), (0.12, 0.16)]
+
+
 def test_a_closure_is_laid_over_the_phone_loops_phones():
     from core.listen.types import Phone
     from core.live.bilabial import overlay

@@ -1,13 +1,14 @@
 """Lip closures heard as the audio arrives: a small frame classifier for /p b m/ in live takes.
 
 Live, no words are known, so the phones come from PocketSphinx's phone loop, which finds about a
-quarter of the /p b m/ of real speech (offline forced alignment finds them all). This classifier
+third of the /p b m/ of real speech (offline forced alignment finds them all). This classifier
 listens for the closure itself: 32 log-mel bands (60 Hz-4 kHz, so telephone audio reads alike)
 every 10 ms, normalised by running statistics of the take so far, 8 frames of the past and 4 of
 the future (40 ms of look-ahead, inside the performer's), through a two-layer perceptron
 (`resources/live/bilabial.npz`, trained by `scripts/train_bilabial.py` on real recorded speech
-labelled by the offline aligner). Where it is sure, the streaming listener puts an M over the
-phone loop's phone, so the motion model closes the lips.
+labelled by the offline aligner). Where it is sure, and on to either side while it still hears
+the closure, the streaming listener puts an M over the phone loop's phone, so the motion model
+closes the lips.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ BANDS = 32
 PAST, FUTURE = 8, 4       # context frames
 TAU = 300.0               # frames over which the running statistics forget (3 s)
 THRESHOLD = 0.9           # probability above which a frame is a closure (the model file's, if it has one)
+EXTEND = None             # a closure runs on to either side while the probability stays above this (the file's)
 MIN_FRAMES = 3            # shortest closure kept, in frames (the model file's, if it has one)
 MODEL = Path(__file__).resolve().parents[2] / "resources" / "live" / "bilabial.npz"
 
@@ -112,10 +114,11 @@ class Classifier:
 
     def __init__(self, path: Path = MODEL) -> None:
         w = np.load(path)
-        self.layers = [(w[f"w{i}"], w[f"b{i}"]) for i in range(3)]
+        self.layers = [(w[f"w{i}"], w[f"b{i}"]) for i in range(sum(k.startswith("w") for k in w.files))]
         self.mean, self.var = w["mean"], w["var"]
         self.threshold = float(w["threshold"]) if "threshold" in w else THRESHOLD
         self.shortest = int(w["shortest"]) if "shortest" in w else MIN_FRAMES
+        self.extend = float(w["extend"]) if "extend" in w else EXTEND
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         h = rows
@@ -173,12 +176,15 @@ class StreamingClosures:
 
     def spans(self, since: float = 0.0) -> list[tuple[float, float]]:
         """Closures (start, end) in seconds from `since` on."""
-        return closure_spans(self.prob, self.model.threshold, max(0, int(since * 100)), self.model.shortest)
+        return closure_spans(self.prob, self.model.threshold, max(0, int(since * 100)), self.model.shortest,
+                             self.model.extend)
 
 
-def closure_spans(prob: np.ndarray, threshold: float, start: int = 0,
-                  shortest: int = MIN_FRAMES) -> list[tuple[float, float]]:
-    """Runs of at least `shortest` frames over `threshold`, from frame `start`, in seconds."""
+def closure_spans(prob: np.ndarray, threshold: float, start: int = 0, shortest: int = MIN_FRAMES,
+                  extend: float | None = None) -> list[tuple[float, float]]:
+    """Runs of at least `shortest` frames over `threshold`, from frame `start`, in seconds; each
+    run goes on to either side while the probability stays over `extend` (where the classifier
+    hears the closure begin and end, though less surely than at its middle)."""
     sure = prob > threshold
     out, i = [], start
     while i < len(sure):
@@ -187,7 +193,14 @@ def closure_spans(prob: np.ndarray, threshold: float, start: int = 0,
             while j < len(sure) and sure[j]:
                 j += 1
             if j - i >= shortest:
-                out.append((i / 100.0, j / 100.0))
+                a, b = i, j
+                if extend is not None:
+                    while a > start and prob[a - 1] > extend and (not out or a / 100.0 > out[-1][1]):
+                        a -= 1
+                    while b < len(prob) and prob[b] > extend:
+                        b += 1
+                out.append((a / 100.0, b / 100.0))
+                j = b
             i = j
         else:
             i += 1

@@ -214,8 +214,8 @@ def main() -> int:
     model = B.Classifier(args.out)
     lines = []
     totals = {"classifier": np.zeros(4), "phone loop": np.zeros(4)}
+    from core.audio import load_audio
     for path, t in test:
-        from core.audio import load_audio
         x = load_audio(path).mono16k
         stream = B.StreamingClosures()
         stream.model, stream.norm = model, B.RunningNorm(model.mean, model.var)

@@ -195,7 +195,8 @@ def closure_spans(prob: np.ndarray, threshold: float, start: int = 0, shortest: 
             if j - i >= shortest:
                 a, b = i, j
                 if extend is not None:
-                    while a > start and prob[a - 1] > extend and (not out or a / 100.0 > out[-1][1]):
+                    # never into the run before: it ended on a frame at or under `extend`
+                    while a > start and prob[a - 1] > extend:
                         a -= 1
                     while b < len(prob) and prob[b] > extend:
                         b += 1

@@ -31,6 +31,7 @@ from core.listen.types import ListenSettings, Phone, Word
 RATE = 16000
 PAD = 0.4              # most audio added around a chunk's words (seconds)
 SPLIT_GAP = 0.3        # word gaps at least this long end a chunk
+SPEECH_MARGIN = 0.1    # phones may reach this far outside the heard speech
 _VARIANT = re.compile(r"\(\d+\)$")
 _FILLERS = {"<sil>", "<s>", "</s>", "[noise]", "[breath]"}
 
@@ -252,6 +253,25 @@ def allphone(x: np.ndarray, vad: list[tuple[float, float]], duration: float, s: 
                     pass
                 a = b
     return tile(phones, duration)
+
+
+def within_speech(phones: list[Phone], regions: list[tuple[float, float]], duration: float,
+                  margin: float = SPEECH_MARGIN) -> list[Phone]:
+    """The phones with their parts outside the heard speech (the regions widened by `margin`)
+    turned to silence: a phone that reaches over a pause keeps only its end in the speech, one
+    wholly in a pause is dropped. An aligner that cannot fit words to a drill of syllables in a
+    noisy room stretches vowels over the noise between them; the face then speaks into a pause."""
+    if not regions:
+        return phones
+    spans = [(max(0.0, a - margin), min(duration, b + margin)) for a, b in regions]
+    out = []
+    for p in phones:
+        if p.phone == "SIL":
+            continue
+        touched = [(a, b) for a, b in spans if a < p.end and b > p.start]
+        if touched:
+            out.append(Phone(p.phone, max(p.start, touched[0][0]), min(p.end, touched[-1][1]), p.word))
+    return tile(out, duration)
 
 
 def tile(phones: list[Phone], duration: float) -> list[Phone]:

@@ -2,12 +2,23 @@
 
     .venv/bin/python scripts/build_language_set.py [--out data/languages] [--cache ~/.cache/avi-talking-studio/packages]
 
-Sources: Asterisk's core sound prompts (CC-BY-SA-3.0), each language recorded by one professional
-speaker at 8 kHz, with the text of every prompt in the package's core-sounds-LANG.txt.gz:
-en (en_US Allison), es (es_MX Allison), fr (fr_CA June), it (it_IT Carlo), ru (ru_RU).
-Prompts of at least three words are joined in name order with 0.6 s pauses into takes of at most
-30 s; `manifest.json` lists each take's language, prompts, their times and the reference text.
-Split: every second take of a language is held out (never used to choose anything).
+Three sources, every take listed in `manifest.json` with its language, source, split, lines
+(prompt, start, end, text) and reference text:
+- `asterisk`: Asterisk's core sound prompts (CC-BY-SA-3.0), each language recorded by one
+  professional speaker at 8 kHz, with the text of every prompt in the package's
+  core-sounds-LANG.txt.gz: en (en_US Allison), es (es_MX Allison), fr (fr_CA June), it (it_IT
+  Carlo), ru (ru_RU). Prompts of at least three words are joined in name order with 0.6 s pauses
+  into takes of at most 30 s. Every second take of a language is held out (never used to choose
+  anything).
+- `asterisk-2`: a second speaker of three of those languages, from other Debian packages of
+  Asterisk prompts: Colombian Spanish (July E. Jiménez, GPL-2, GSM), Québec French (Armelle
+  Desjardins, GSM) and Italian (Menardi, 8 kHz WAV). No transcript ships with them, so their
+  reference text is Whisper base's transcript (`"reference": "whisper"`): the word error rate is
+  not measured on them. All held out.
+- `klettres`: KDE's KLettres alphabet tutor (GPL-2): native speakers of 15 languages saying
+  syllables and short words (ba, be, bi; Affe, Bär), 44.1 kHz, each named in the package's
+  sounds.xml. Joined with 0.4 s pauses; read with their text as a script (Whisper cannot tell
+  the language of a syllable drill). All held out.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ import gzip
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +45,15 @@ TAKE_S = 30.0
 TAKES = 6                     # per language
 VOICES = {"en": "en_US_f_Allison", "es": "es_MX_f_Allison", "fr": "fr_CA_f_June", "it": "it_IT_m_Carlo",
           "ru": "ru_RU_f_IvrvoiceRU"}
+SECOND_VOICES = {       # language -> package, folder of its prompts, their format, the take names
+    "es": ("asterisk-prompt-es-co", "usr/share/asterisk/sounds/es", "gsm", "es-co"),
+    "fr": ("asterisk-prompt-fr-armelle", "usr/share/asterisk/sounds/fr", "gsm", "fr-armelle"),
+    "it": ("asterisk-prompt-it-menardi-wav", "usr/share/asterisk/sounds/it_IT_f_Menardi", "wav", "it-menardi"),
+}
+SECOND_TAKES = 4
+KLETTRES = {"cs": "cs", "da": "da", "de": "de", "en_GB": "en", "es": "es", "fr": "fr", "he": "he", "hu": "hu",
+            "it": "it", "lt": "lt", "ml": "ml", "nl": "nl", "pt_BR": "pt", "ru": "ru", "uk": "uk"}  # folder -> code
+KLETTRES_TAKES = 2
 
 
 def transcripts(lang: str, cache: Path) -> dict[str, str]:
@@ -63,50 +84,121 @@ def join_prompts(texts: dict[str, str], folder: Path, names: list[str], takes: i
     """The prompts `names` (those recorded, of 1 s to half a take) joined in order with PAUSE
     between them into takes of at most `take_s` seconds, at most `takes` of them: each take's
     16 kHz samples, its lines (prompt, start, end, text) and its length in seconds."""
-    groups: list[list[tuple[str, np.ndarray]]] = [[]]
+    def recorded():
+        for name in names:
+            if (folder / f"{name}.wav").is_file():
+                x = read_line(folder / f"{name}.wav")
+                if 1.0 <= len(x) / RATE <= take_s / 2:
+                    yield name, x, texts[name]
+    return joined(recorded(), PAUSE, take_s, takes)
+
+
+def joined(pieces: Iterable[tuple[str, np.ndarray, str]], pause: float, take_s: float, takes: int | None
+           ) -> list[tuple[np.ndarray, list[dict], float]]:
+    """(name, 16 kHz samples, text) pieces joined in order with `pause` seconds between them into
+    takes of at most `take_s` seconds (the pauses not counted), at most `takes` of them: each
+    take's samples, its lines (prompt, start, end, text) and its length in seconds."""
+    groups: list[list[tuple[str, np.ndarray, str]]] = [[]]
     length = 0.0
-    for name in names:
-        if not (folder / f"{name}.wav").is_file():
-            continue
-        x = read_line(folder / f"{name}.wav")
+    for name, x, text in pieces:
         seconds = len(x) / RATE
-        if seconds < 1.0 or seconds > take_s / 2:
-            continue
         if length + seconds > take_s and groups[-1]:
             if len(groups) == takes:
                 break
             groups.append([])
             length = 0.0
-        groups[-1].append((name, x))
-        length += seconds + PAUSE
+        groups[-1].append((name, x, text))
+        length += seconds + pause
     out = []
-    pause = np.zeros(int(PAUSE * RATE), np.float32)
+    gap = np.zeros(int(pause * RATE), np.float32)
     for lines in groups:
         if not lines:
             continue
-        pieces, items, t = [pause], [], PAUSE
-        for name, x in lines:
-            items.append({"prompt": name, "start": round(t, 3), "end": round(t + len(x) / RATE, 3),
-                          "text": texts[name]})
-            pieces += [x, pause]
-            t += len(x) / RATE + PAUSE
-        out.append((np.concatenate(pieces), items, t))
+        samples, items, t = [gap], [], pause
+        for name, x, text in lines:
+            items.append({"prompt": name, "start": round(t, 3), "end": round(t + len(x) / RATE, 3), "text": text})
+            samples += [x, gap]
+            t += len(x) / RATE + pause
+        out.append((np.concatenate(samples), items, t))
     return out
+
+
+def read_gsm(path: Path) -> np.ndarray:
+    """A headerless GSM 6.10 prompt (8 kHz, Asterisk's .gsm) as 16 kHz samples, through ffmpeg."""
+    import subprocess
+    cmd = ["ffmpeg", "-v", "error", "-f", "gsm", "-ar", "8000", "-i", str(path), "-ac", "1", "-ar", str(RATE),
+           "-f", "f32le", "-"]
+    return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout, np.float32).copy()
+
+
+def trimmed(x: np.ndarray, floor_db: float = 35.0, keep: float = 0.05) -> np.ndarray:
+    """`x` without the silence around its sound (10 ms frames quieter than `floor_db` under the
+    loudest), `keep` seconds of margin left on each side."""
+    hop = RATE // 100
+    frames = x[:len(x) // hop * hop].reshape(-1, hop)
+    db = 10 * np.log10((frames ** 2).mean(axis=1) + 1e-10)
+    loud = np.flatnonzero(db > db.max() - floor_db)
+    if not len(loud):
+        return x[:0]
+    margin = int(keep * 100)
+    return x[max(0, loud[0] - margin) * hop:min(len(frames), loud[-1] + 1 + margin) * hop]
+
+
+def second_voice(lang: str, cache: Path) -> list[tuple[np.ndarray, list[dict], float]]:
+    """Takes of a language's second Asterisk speaker (prompts of 1.2-15 s, in name order)."""
+    package, inside, kind, _ = SECOND_VOICES[lang]
+    folder = unpack_deb(package, cache) / inside
+
+    def recorded():
+        for path in sorted(folder.glob(f"*.{kind}")):
+            x = read_gsm(path) if kind == "gsm" else read_line(path)
+            if 1.2 <= len(x) / RATE <= 15.0:
+                yield path.stem, x, ""
+    return joined(recorded(), PAUSE, TAKE_S, SECOND_TAKES)
+
+
+def klettres(folder: str, cache: Path) -> list[tuple[np.ndarray, list[dict], float]]:
+    """Takes of KLettres' syllables and short words in one language, in the order of its sounds.xml."""
+    root = unpack_deb("klettres-data", cache) / "usr/share/klettres"
+    xml = (root / folder / "sounds.xml").read_text(encoding="utf-8")
+    listed = re.findall(r'<sound\s+name="([^"]+)"\s+file="([^"]+)"', xml[xml.find("<syllables>"):])
+    pieces = []
+    for name, file in listed:
+        if (root / file).is_file():
+            x = trimmed(read_line(root / file))
+            if len(x) >= 0.2 * RATE:
+                pieces.append((file, x, name.strip().lower()))
+    return joined(pieces, 0.4, TAKE_S, KLETTRES_TAKES)
 
 
 def build(out: Path, cache: Path) -> list[dict]:
     import soundfile as sf
+    from core.audio import load_audio
+    from core.listen import ListenSettings, listen
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
+
+    def add(file, lang, source, split, x, items, seconds, text):
+        sf.write(str(out / file), x, RATE, subtype="PCM_16")
+        reference = "package" if text is not None else "whisper"
+        if text is None:            # no transcript ships: Whisper base's, in the language named
+            text = listen(load_audio(out / file), settings=ListenSettings(language=lang)).text
+        manifest.append({"file": file, "language": lang, "source": source, "split": split,
+                         "reference": reference, "duration": round(seconds, 3), "text": text, "lines": items})
+
     for lang in VOICES:
         texts, folder = prompts(lang, cache)
         names = [n for n in sorted(texts) if "/" not in n and speakable(texts[n])]
         for k, (x, items, seconds) in enumerate(join_prompts(texts, folder, names)):
-            file = f"{lang}-{k + 1:02d}.wav"
-            sf.write(str(out / file), x, RATE, subtype="PCM_16")
-            manifest.append({"file": file, "language": lang, "split": "heldout" if k % 2 else "tuning",
-                             "duration": round(seconds, 3), "text": " ".join(i["text"] for i in items),
-                             "lines": items})
+            add(f"{lang}-{k + 1:02d}.wav", lang, "asterisk", "heldout" if k % 2 else "tuning", x, items, seconds,
+                " ".join(i["text"] for i in items))
+    for lang, (*_, name) in SECOND_VOICES.items():
+        for k, (x, items, seconds) in enumerate(second_voice(lang, cache)):
+            add(f"{name}-{k + 1:02d}.wav", lang, "asterisk-2", "heldout", x, items, seconds, None)
+    for folder, lang in KLETTRES.items():
+        for k, (x, items, seconds) in enumerate(klettres(folder, cache)):
+            add(f"kl-{lang}-{k + 1:02d}.wav", lang, "klettres", "heldout", x, items, seconds,
+                ", ".join(i["text"] for i in items))
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
 
@@ -117,9 +209,9 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=cache_root() / "packages")
     args = ap.parse_args()
     manifest = build(args.out, args.cache)
-    for lang in VOICES:
-        rows = [m for m in manifest if m["language"] == lang]
-        print(f"{lang}: {len(rows)} takes, {sum(m['duration'] for m in rows):.0f} s")
+    for key in dict.fromkeys((m["source"], m["language"]) for m in manifest):
+        rows = [m for m in manifest if (m["source"], m["language"]) == key]
+        print(f"{key[0]} {key[1]}: {len(rows)} takes, {sum(m['duration'] for m in rows):.0f} s")
     return 0
 
 

@@ -82,6 +82,7 @@ def takes(data: Path, languages: Path, cache: Path, labels: Path) -> tuple[list[
     real = json.loads((data / "manifest.json").read_text())["takes"]
     bench = json.loads((languages / "manifest.json").read_text())
     used = {line["file"].removesuffix(".wav") for t in real if t["source"] == "asterisk" for line in t["lines"]}
+    bench = [t for t in bench if t.get("source", "asterisk") == "asterisk"]   # the core prompts' takes
     used |= {line["prompt"] for t in bench for line in t["lines"]}
     train = [cached(labels, t["take"], lambda t=t: labelled(load_audio(data / t["audio"]).mono16k))
              for t in real if t["audio"] not in TEST]

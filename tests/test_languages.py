@@ -39,9 +39,13 @@ def test_ipa_maps_to_the_model_phones():
     assert phonemize.ipa_to_arpabet("ˈatːo") == ["AA", "T", "OW"]                    # a geminate is one closure
 
 
-@pytest.mark.parametrize("language, word, bilabials", [
-    ("es", "bueno", {"B"}), ("fr", "maman", {"M"}), ("de", "Brötchen", {"B"}), ("it", "prego", {"P"}),
-    ("ru", "мама", {"M"}), ("pt", "obrigado", {"B"}), ("hi", "पानी", {"P"}), ("tr", "bir", {"B"}),
+@pytest.mark.parametrize("language, word, bilabials", [      # the most spoken languages Whisper knows
+    ("en", "baby", {"B"}), ("zh", "爸爸", {"P"}), ("hi", "पानी", {"P"}), ("es", "bueno", {"B"}),
+    ("fr", "maman", {"M"}), ("ar", "باب", {"B"}), ("bn", "বাবা", {"B"}), ("pt", "obrigado", {"B"}),
+    ("ru", "мама", {"M"}), ("ur", "پانی", {"P"}), ("id", "bapak", {"B", "P"}), ("de", "Brötchen", {"B"}),
+    ("ja", "パン", {"P"}), ("mr", "पाणी", {"P"}), ("te", "బాబు", {"B"}), ("tr", "bir", {"B"}),
+    ("ta", "பால்", {"P"}), ("vi", "bà", {"B"}), ("ko", "밥", {"P"}), ("it", "prego", {"P"}),
+    ("fa", "بابا", {"B"}), ("sw", "baba", {"B"}), ("pa", "ਪਾਣੀ", {"P"}),
 ])
 def test_espeak_pronounces_each_language(language, word, bilabials):
     [phones] = phonemize.pronunciations([word], language)

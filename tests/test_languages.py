@@ -297,16 +297,15 @@ def test_a_long_take_is_compared_on_its_first_30_s_and_transcribed_once(monkeypa
 
 def test_a_drill_of_syllables_is_spoken_where_the_speech_is():
     """KLettres' Malayalam drill (a native speaker, four syllables in a noisy room, long pauses):
-    Whisper hears one word ("Kaki") where four are said, and the aligner cannot fit them, so their
-    phones are spread over rough times: over all the speech heard, not over that one word. Every
-    phone lies in (or within 0.1 s of) the speech, never stretched over the noise between the
-    syllables: the face does not speak into a pause."""
+    Whisper hears one word ("Kaki") where four are said, and the aligner cannot fit the script's
+    words, so their phones are spread over rough times. Those that fall in the pauses are dropped
+    and none is stretched over the noise between the syllables: every phone lies in (or within
+    0.1 s of) the speech heard, so the face does not speak into a pause."""
     from core.listen.align import SPEECH_MARGIN
     a = listen(load_audio(DATA / "ml-klettres-drill.wav"), script="കാ, കി, കീ, കു",
                settings=ListenSettings(language="ml"))
     spoken = [p for p in a.phones if p.phone != "SIL"]
-    assert len(spoken) >= 8                                       # k + vowel, four times
+    assert spoken and a.vad
     widened = [(s - SPEECH_MARGIN - 1e-6, e + SPEECH_MARGIN + 1e-6) for s, e in a.vad]
     for p in spoken:
         assert any(s <= p.start and p.end <= e for s, e in widened), (p, a.vad)
-    assert sum(p.end - p.start for p in spoken) <= sum(e - s for s, e in widened)

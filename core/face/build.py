@@ -22,7 +22,7 @@ import scipy.sparse
 
 from core.arkit import BLENDSHAPES, mirror_name
 from core.face import landmarks as lm
-from core.face.creases import crease_colors, tension_colors
+from core.face.creases import crease_colors, left_side, tension_colors
 from core.face.palette import (BROW_RGB, EAR_RGB, GUM_RGB, HAIR_RGB, IRIS_RGB, LASH_RGB, LIP_RGB,
                                MOUTH_RGB, PUPIL_RGB, SCLERA_RGB, SKIN_RGB, TEETH_RGB, TONGUE_RGB)
 from core.face.mesh import (boundary_loops, graph_laplacian, harmonic, load_canonical,
@@ -323,7 +323,7 @@ def coarse_skin_shapes(c: Coarse) -> dict[str, np.ndarray]:
     # ---- mouth (corner = the subject's left inner corner)
     corner = p[lm.MOUTH_CORNERS_INNER[1]]
     cb = lambda sx, sy, sz=2.2, off=(0, 0, 0): blob(p, corner + np.asarray(off), sx, sy, sz)[:, None]
-    side = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))[:, None]     # left half of the lips
+    side = left_side(p)[:, None]     # left half of the lips
     lipzone = blob(p, mouth_c, 2.6, 1.3, 3.0)[:, None]
     s["mouthSmileLeft"] = cb(1.35, 1.25) * [0.6, 0.9, -0.4] + \
         blob(p, [3.5, -2.4, 4.1], 1.2, 1.1, 2.0)[:, None] * [0.12, 0.4, 0.3]

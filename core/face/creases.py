@@ -49,6 +49,11 @@ def _spot(p: np.ndarray, x: float, y: float, sx: float, sy: float | None = None)
     return np.exp(-0.5 * (((p[:, 0] - x) / sx) ** 2 + ((p[:, 1] - y) / sy) ** 2)) * (p[:, 2] > 0.0)
 
 
+def left_side(p: np.ndarray) -> np.ndarray:
+    """0 on the subject's right half of the face, 1 on the left, ramping across the midline (x = 0)."""
+    return 0.5 * (1 + np.tanh(p[:, 0] / 0.45))
+
+
 def _both(f, p: np.ndarray) -> np.ndarray:
     """A field drawn on the left half, mirrored onto the right (for symmetric shapes)."""
     return np.maximum(f(p), f(p * [-1.0, 1.0, 1.0]))
@@ -117,7 +122,7 @@ def crease_colors(p: np.ndarray, base: np.ndarray, lip: np.ndarray) -> dict[str,
     lash_fringe = _line(p, [(1.95, 2.32), (2.7, 2.12), (3.2, 2.08), (3.7, 2.15), (4.3, 2.42)], 0.13)
     cheek = _spot(p, 3.7, -1.6, 1.2, 1.0)
     corner = _spot(p, 2.75, -4.45, 0.3, 0.4)
-    left = 0.5 * (1 + np.tanh(p[:, 0] / 0.45))
+    left = left_side(p)
     left_lips = lip * left
     upper_lip = lip * (p[:, 1] > -4.25)
     lower_lip = lip * (p[:, 1] <= -4.25)

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libsndfile1 ffmpeg                                  # audio files; ffprobe/ffmpeg read exports back
   espeak-ng                                           # speech synthesis for the demo and training data
   fonts-dejavu-core                                   # labels in the face sheet
+  fonts-noto-core fonts-wqy-microhei                  # words in every script Whisper writes (CJK: WenQuanYi)
   libportaudio2                                       # sound output in the studio (sounddevice)
   xvfb xauth libgl1 libfontconfig1 libdbus-1-3        # Qt under Xvfb: a display and its libraries
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1

@@ -237,3 +237,37 @@ def test_screenshot(panel, qtbot, segment, tmp_path):
     grey = np.array([img.pixelColor(x, y).lightness() for x in range(0, img.width(), 7)
                      for y in range(0, img.height(), 7)])
     assert grey.std() > 10                                      # not blank
+
+
+SCRIPTS = {"ja": "水をマレーシアから買わなくてはならないのです", "zh": "我们明天见", "ko": "안녕하세요 감사합니다",
+           "hi": "नमस्ते आप कैसे हैं", "ar": "مرحبا كيف حالك", "th": "สวัสดีครับ", "ml": "നമസ്കാരം",
+           "ru": "Привет, как дела", "he": "שלום מה שלומך", "bn": "আপনি কেমন আছেন"}
+
+
+def missing_glyphs(text: str, font) -> list[str]:
+    """The characters of `text` drawn as the missing-glyph box in `font` (after Qt's fallbacks)."""
+    from PySide6.QtGui import QTextLayout
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    layout.createLine().setLineWidth(1e5)
+    layout.endLayout()
+    missing = []
+    for run in layout.glyphRuns():
+        if 0 in list(run.glyphIndexes()):
+            missing.append(run.rawFont().familyName())
+    return missing
+
+
+@pytest.mark.parametrize("language", SCRIPTS)
+def test_the_original_words_are_drawn_in_their_own_script(panel, qtbot, segment, language):
+    """A take in another language shows its words as written: the set-up installs fonts for
+    every script (no boxes for missing glyphs)."""
+    words = [{"text": w, "start": 0.1 * k, "end": 0.1 * k + 0.1, "p": 0.9}
+             for k, w in enumerate(SCRIPTS[language].split())]
+    segment.evidence.update(words=words, original=SCRIPTS[language], language=language, text="Hello, how are you")
+    panel.show_segment(1, segment)
+    shown = panel.words.text()
+    assert SCRIPTS[language].split()[0] in shown and "in English" in shown
+    assert missing_glyphs(SCRIPTS[language], panel.words.font()) == []
+    qtbot.wait(20)
+    assert panel.grab().save(f"/tmp/inspector-{language}.png")

@@ -623,7 +623,7 @@ def test_narrow_boxes_say_the_emotion_or_a_short_form_never_a_cut_word():
     from PySide6.QtCore import QRectF
 
     from studio.timeline.lane import Box, paint_lane
-    text = "A person feels quite angry and speaks with brows strongly lowered."
+    text = "A person feels quite angry and speaks with brows strongly lowered, jaw clenched and lips pressed thin."
     drawn = {}
     for width in (400, 160, 60, 40, 12):
         img = QImage(500, 46, QImage.Format.Format_ARGB32)

@@ -212,12 +212,15 @@ def test_wav_followed_by_chunks_gets_no_warning(tmp_path):
 @pytest.mark.parametrize("peak_db", [-60, -70])
 def test_very_quiet_speech_is_listened_to(tmp_path, capsys, peak_db):
     """Real speech at a -60 (and -70) dBFS peak, 16 bit: not silence. It is amplified for
-    analysis, said, and its words are recognised; the project keeps the file as it came."""
+    analysis, said, and its words are recognised; the project keeps the file as it came. At -70
+    dBFS (a few bits left) Silero misses the first "Hello?", the listener adds it back as a
+    missed voice, and its phones can only be spread over the words, which it says."""
     path = tmp_path / "quiet.wav"
     path.write_bytes(speech_wav(gain_db=peak_db))
     code, project, err = listen(capsys, path)
     assert code == 0
-    [warning] = warnings_of(err)
+    warning, *others = warnings_of(err)
+    assert all(w.startswith("the lip sync is approximate over ") for w in others), others
     peak = round(load_audio(path).peak_dbfs)
     assert warning == (f"quiet.wav: the recording is very quiet (its peak is {peak} dBFS); it is amplified by "
                        f"{-10 - peak} dB for listening (the audio itself is unchanged)")

@@ -36,10 +36,20 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
 
     t = clock()
     silent = audio.is_silent or len(x) < int(0.1 * RATE)
+    n = prosody.frame_count(len(x))
+    energy = prosody.energy_db(x)
+    f0 = np.zeros(n, np.float32)
     if silent:
         regions: list[tuple[float, float]] = []
     else:
-        regions = vad.regions(vad.speech_probabilities(x), duration, s)
+        probs = vad.speech_probabilities(x)
+        regions = vad.regions(probs, duration, s)
+        if regions:
+            t_f0 = clock()
+            f0 = prosody.f0_track(x, s)
+            result.timings["prosody"] = clock() - t_f0      # pitch is prosody's, needed here first
+            t -= result.timings["prosody"]
+            regions = vad.with_missed_voice(regions, probs, energy, f0, duration, s)
     result.vad = regions
     result.timings["vad"] = clock() - t
     if silent:
@@ -102,14 +112,11 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
     result.timings["alignment"] = clock() - t
 
     t = clock()
-    n = prosody.frame_count(len(x))
-    energy = prosody.energy_db(x)
     speech = vad.frame_mask(regions, n)
-    f0 = prosody.f0_track(x, s) if regions else np.zeros(n, np.float32)
     f0, voiced = prosody.clean_voicing(f0, energy, speech)
     result.f0, result.voiced, result.energy_db, result.speech = f0, voiced, energy, speech
     result.speaker = prosody.speaker_stats(f0, voiced, energy, speech, phones, result.speech_seconds)
-    result.timings["prosody"] = clock() - t
+    result.timings["prosody"] = result.timings.get("prosody", 0.0) + clock() - t
     result.timings["total"] = sum(result.timings.values())
     return result
 

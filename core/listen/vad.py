@@ -1,4 +1,5 @@
-"""Speech activity with Silero VAD: per-window speech probabilities, then regions by hysteresis."""
+"""Speech activity with Silero VAD: per-window speech probabilities, then regions by hysteresis;
+offline, a voice Silero barely hears (a child's syllables) is added back from its pitch and loudness."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from core.listen.types import FRAME_RATE, ListenSettings
 RATE = 16000
 WINDOW = 512                 # Silero's window at 16 kHz (32 ms)
 BLOCK_WINDOWS = 9375         # 300 s per model call: bounds memory on long takes
+VOICE_BELOW_DB = 10.0        # a missed voice is at most this far under the median level of the voice found
+VOICE_MIN_S = 0.08           # and voiced (an f0 found) this long without a break
+VOICE_MIN_P = 0.05           # where Silero still gives it at least this speech probability
 
 
 def speech_probabilities(x: np.ndarray) -> np.ndarray:
@@ -79,3 +83,33 @@ def frame_mask(vad: list[tuple[float, float]], frames: int) -> np.ndarray:
     for a, b in vad:
         mask[int(a * FRAME_RATE):int(np.ceil(b * FRAME_RATE))] = True
     return mask
+
+
+def with_missed_voice(regions: list[tuple[float, float]], probs: np.ndarray, energy_db: np.ndarray,
+                      f0: np.ndarray, duration: float, s: ListenSettings) -> list[tuple[float, float]]:
+    """`regions` and the stretches Silero left out that are as clearly a voice as the speech it
+    found: voiced for VOICE_MIN_S (an f0 on every 10 ms frame), within VOICE_BELOW_DB of the median
+    loudness of the voiced frames it found, and not wholly unlike speech to Silero (VOICE_MIN_P). Silero gives a
+    child's short syllables 0.1-0.5; on a take with no speech found, nothing is added (music and
+    noise stay silent). Padded and merged as the regions are."""
+    n = min(len(energy_db), len(f0))
+    inside = frame_mask(regions, n)
+    voiced = inside & (f0[:n] > 0)
+    if not voiced.any() or not len(probs):
+        return regions
+    level = float(np.median(energy_db[:n][voiced]))
+    window = np.minimum(((np.arange(n) + 0.5) / FRAME_RATE * RATE / WINDOW).astype(int), len(probs) - 1)
+    voice = (f0[:n] > 0) & (energy_db[:n] > level - VOICE_BELOW_DB) & (probs[window] >= VOICE_MIN_P) & ~inside
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voice.astype(np.int8), [0]])))
+    found = [(a / FRAME_RATE, b / FRAME_RATE) for a, b in zip(edges[::2], edges[1::2])
+             if (b - a) / FRAME_RATE >= VOICE_MIN_S]
+    if not found:
+        return regions
+    out: list[list[float]] = []
+    for a, b in sorted([(a, b) for a, b in regions] +
+                       [(max(0.0, a - s.speech_pad), min(duration, b + s.speech_pad)) for a, b in found]):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(round(a, 3), round(b, 3)) for a, b in out]

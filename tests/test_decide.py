@@ -134,3 +134,19 @@ def test_a_fragment_is_read_with_its_neighbours_words():
     cues = gather([seg(happy, "", angry_line), seg(angry_line, happy, "")], True)
     assert not cues[0].with_neighbours and not cues[1].with_neighbours
     assert [d.emotion for d in decide([seg(happy), seg(angry_line)], cues)] == ["happy", "angry"]
+
+
+def test_letters_digits_and_function_words_say_no_emotion():
+    """Whisper's English for a syllable drill is letters or one small word over and over ("F, F,
+    F, G", "the, the, the"), for counting digits: the text model, far from what it learned, spread
+    its probability and the rarer emotions' likelihood ratios won (a calm Spanish drill read
+    disgusted throughout). Such a segment is read as having no words; a word that says something
+    ("No!") still counts."""
+    from core.instruct.evidence import gather, says_something
+    drill = ["F, F, F, F, F, G,", "G, G, G, G, G, G,", "the, the, the, the, the, the,", "1, 2, 3, 4, 5, 6,"]
+    assert not any(says_something(t) for t in drill)
+    assert says_something("No! No!") and says_something("ба, бе") and says_something("Ah, ah")
+    evidence = [{"kind": "speech", "text": t} for t in drill]
+    cues = gather(evidence, True)
+    assert all(c.words is None for c in cues)
+    assert [d.emotion for d in decide(evidence, cues)] == ["neutral"] * len(drill)

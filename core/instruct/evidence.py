@@ -63,6 +63,12 @@ VOICE = {
 }
 
 FRAGMENT_WORDS = 6      # a segment of fewer words is read with its neighbours' words too
+# Words that say nothing of an emotion on their own: a segment of only these and single letters
+# ("B, B, K, C", "the, the, the": a spelled word, a syllable drill as Whisper writes it) is read
+# as having no words, since the text model, far from anything it learned, spreads its probability
+# and the rarer emotions' likelihood ratios win (a calm drill read disgusted throughout).
+FUNCTION_WORDS = frozenset("""a an the of to in on at by for from with and or but if so as is are was were be been
+it its this that these those here there he she we they you i me him her us them my your his our their""".split())
 
 SHOUT_PEAK_DB = 14.4     # the calm median peak + 3 calm spreads
 
@@ -164,6 +170,7 @@ def detected_sounds(evidence: dict[str, Any]) -> list[str]:
 def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[SegmentCues]:
     from core.instruct.base import neighbours, segment_text
     texts = [segment_text(e) for e in evidence]
+    texts = [t if says_something(t) else "" for t in texts]
     probs: np.ndarray | None = None
     fragment: list[int] = []
     prior = np.full(len(EMOTIONS), 1.0 / len(EMOTIONS))
@@ -193,6 +200,12 @@ def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[Seg
         out.append(SegmentCues(texts[i], words, voice_arousal(e), detected_sounds(e), words_prior=prior,
                                with_neighbours=i in fragment))
     return out
+
+
+def says_something(text: str) -> bool:
+    """Whether `text` has a word that is neither a single letter nor a function word."""
+    import re
+    return any(len(w) > 1 and w not in FUNCTION_WORDS for w in re.findall(r"[^\W\d_]+", text.lower()))
 
 
 def lexicon_probabilities(text: str) -> np.ndarray:

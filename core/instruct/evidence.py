@@ -204,7 +204,6 @@ def gather(evidence: Sequence[dict[str, Any]], use_text_model: bool) -> list[Seg
 
 def says_something(text: str) -> bool:
     """Whether `text` has a word that is neither a single letter nor a function word."""
-    import re
     return any(len(w) > 1 and w not in FUNCTION_WORDS for w in re.findall(r"[^\W\d_]+", text.lower()))
 
 

@@ -36,22 +36,17 @@ def listen(audio: Audio, script: str | None = None, settings: ListenSettings | N
 
     t = clock()
     silent = audio.is_silent or len(x) < int(0.1 * RATE)
+    probs = np.zeros(0, np.float32) if silent else vad.speech_probabilities(x)
+    regions = vad.regions(probs, duration, s) if not silent else []
+    result.timings["vad"] = clock() - t
+
+    t = clock()
     n = prosody.frame_count(len(x))
     energy = prosody.energy_db(x)
-    f0 = np.zeros(n, np.float32)
-    if silent:
-        regions: list[tuple[float, float]] = []
-    else:
-        probs = vad.speech_probabilities(x)
-        regions = vad.regions(probs, duration, s)
-        if regions:
-            t_f0 = clock()
-            f0 = prosody.f0_track(x, s)
-            result.timings["prosody"] = clock() - t_f0      # pitch is prosody's, needed here first
-            t -= result.timings["prosody"]
-            regions = vad.with_missed_voice(regions, probs, energy, f0, duration, s)
+    f0 = prosody.f0_track(x, s) if regions else np.zeros(n, np.float32)
+    result.timings["prosody"] = clock() - t        # pitch and loudness: prosody's, needed here first
+    regions = vad.with_missed_voice(regions, probs, energy, f0, duration, s)
     result.vad = regions
-    result.timings["vad"] = clock() - t
     if silent:
         warn.append("the take is silent (or shorter than 0.1 s): no speech to listen to")
     elif not regions:

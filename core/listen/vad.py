@@ -65,12 +65,16 @@ def regions(probs: np.ndarray, duration: float, s: ListenSettings) -> list[tuple
     gate = SpeechGate(s)
     gate.feed(probs, 0)
     spans = gate.closed + ([(gate.open, gate.last_speech + 1)] if gate.open is not None else [])
-    found = [[a * hop, b * hop] for a, b in spans]
+    found = [(a * hop, b * hop) for a, b in spans]
+    return padded_and_merged([(a, b) for a, b in found if b - a >= s.min_speech], duration, s.speech_pad)
+
+
+def padded_and_merged(spans: list[tuple[float, float]], duration: float, pad: float,
+                      merged_with: list[tuple[float, float]] = ()) -> list[tuple[float, float]]:
+    """`spans` (seconds) padded by `pad` on each side within the take, with `merged_with` (taken as
+    they are), in order, overlaps merged, rounded to the millisecond."""
     out: list[list[float]] = []
-    for a, b in found:
-        if b - a < s.min_speech:
-            continue
-        a, b = max(0.0, a - s.speech_pad), min(duration, b + s.speech_pad)
+    for a, b in sorted(list(merged_with) + [(max(0.0, a - pad), min(duration, b + pad)) for a, b in spans]):
         if out and a <= out[-1][1]:
             out[-1][1] = max(out[-1][1], b)
         else:
@@ -89,8 +93,8 @@ def with_missed_voice(regions: list[tuple[float, float]], probs: np.ndarray, ene
                       f0: np.ndarray, duration: float, s: ListenSettings) -> list[tuple[float, float]]:
     """`regions` and the stretches Silero left out that are as clearly a voice as the speech it
     found: voiced for VOICE_MIN_S (an f0 on every 10 ms frame), within VOICE_BELOW_DB of the median
-    loudness of the voiced frames it found, and not wholly unlike speech to Silero (VOICE_MIN_P). Silero gives a
-    child's short syllables 0.1-0.5; on a take with no speech found, nothing is added (music and
+    loudness of the voiced frames it found, and not wholly unlike speech to Silero (VOICE_MIN_P).
+    Silero gives a child's short syllables 0.1-0.5; on a take with no speech found, nothing is added (music and
     noise stay silent). Padded and merged as the regions are."""
     n = min(len(energy_db), len(f0))
     inside = frame_mask(regions, n)
@@ -105,11 +109,4 @@ def with_missed_voice(regions: list[tuple[float, float]], probs: np.ndarray, ene
              if (b - a) / FRAME_RATE >= VOICE_MIN_S]
     if not found:
         return regions
-    out: list[list[float]] = []
-    for a, b in sorted([(a, b) for a, b in regions] +
-                       [(max(0.0, a - s.speech_pad), min(duration, b + s.speech_pad)) for a, b in found]):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(round(a, 3), round(b, 3)) for a, b in out]
+    return padded_and_merged(found, duration, s.speech_pad, merged_with=regions)
